@@ -1,0 +1,1 @@
+"""Bundled sample sessions, texts and icons (package data of ``rnnviz.resources``)."""

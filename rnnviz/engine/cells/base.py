@@ -1,0 +1,71 @@
+"""Shared types of the per-layer kernels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LayerParams:
+    """One layer's parameters in PyTorch's layout (G gates stacked along the rows).
+
+    w_ih (G·H, I), w_hh (G·H, H), b_ih and b_hh (G·H,) or None when the network has no bias.
+    ``relu`` selects the vanilla RNN's nonlinearity.
+    """
+
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray | None
+    b_hh: np.ndarray | None
+    relu: bool = False
+
+    @property
+    def hidden_size(self) -> int:
+        return self.w_hh.shape[1]
+
+    def bias_sum(self) -> np.ndarray | None:
+        """b_ih + b_hh (G·H,), or None without bias."""
+        if self.b_ih is None:
+            return None
+        return self.b_ih + self.b_hh
+
+
+@dataclass(frozen=True)
+class LayerGrads:
+    """Gradients through one layer.
+
+    hidden (T, H) total dL/dh_t; cell (T, H) or None; input (T, I) dL/dx_t for this layer's
+    input; params keys "w_ih", "w_hh", "b_ih", "b_hh" (b_* absent without bias);
+    h0 (H,), c0 (H,) or None.
+    """
+
+    hidden: np.ndarray
+    cell: np.ndarray | None
+    input: np.ndarray
+    params: dict[str, np.ndarray]
+    h0: np.ndarray
+    c0: np.ndarray | None
+
+
+def shifted(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """The sequence delayed by one step: rows (first, seq[0], ..., seq[T-2]); (T, H)."""
+    out = np.empty_like(seq)
+    out[0] = first
+    out[1:] = seq[:-1]
+    return out
+
+
+def param_grads(p: LayerParams, d_gates_x: np.ndarray, d_gates_h: np.ndarray,
+                x: np.ndarray, h_prev: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Parameter and input gradients as one matmul each over all steps.
+
+    d_gates_x (T, G·H): dL/d(W_ih x + b_ih); d_gates_h (T, G·H): dL/d(W_hh h + b_hh);
+    x (T, I); h_prev (T, H). Returns (params dict, dL/dx (T, I)).
+    """
+    grads = {"w_ih": d_gates_x.T @ x, "w_hh": d_gates_h.T @ h_prev}
+    if p.b_ih is not None:
+        grads["b_ih"] = d_gates_x.sum(axis=0)
+        grads["b_hh"] = d_gates_h.sum(axis=0)
+    return grads, d_gates_x @ p.w_ih

@@ -1,0 +1,70 @@
+"""Vanilla RNN layer: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.engine.cells.base import LayerGrads, LayerParams, param_grads, shifted
+
+
+def alloc(layers: int, steps: int, hidden: int, dtype: np.dtype) -> dict[str, np.ndarray]:
+    """Buffers for a whole network: "pre" and "h", each (L, T, H)."""
+    return {
+        "pre": np.empty((layers, steps, hidden), dtype),
+        "h": np.empty((layers, steps, hidden), dtype),
+    }
+
+
+def views(buf: dict[str, np.ndarray]):
+    """(hidden (L,T,H), cell None, gates {"pre": (L,T,H)}) without copying."""
+    return buf["h"], None, {"pre": buf["pre"]}
+
+
+def forward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np.ndarray]):
+    """Run one layer over x (T, I) from h0 (H,), writing buf["pre"], buf["h"] (T, H)."""
+    pre, hs = buf["pre"], buf["h"]
+    xp = x @ p.w_ih.T
+    bias = p.bias_sum()
+    if bias is not None:
+        xp += bias
+    w = p.w_hh
+    tmp = np.empty(p.hidden_size, x.dtype)
+    h = h0
+    for t in range(x.shape[0]):
+        a = pre[t]
+        np.dot(w, h, out=tmp)
+        np.add(tmp, xp[t], out=a)
+        h = hs[t]
+        if p.relu:
+            np.maximum(a, 0.0, out=h)
+        else:
+            np.tanh(a, out=h)
+
+
+def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np.ndarray],
+             g: np.ndarray, dh_last: np.ndarray, dc_last) -> LayerGrads:
+    """BPTT through one layer. g (T, H): dL/dh_t from outside the recurrence; dh_last (H,)."""
+    hs = buf["h"]
+    deriv = (buf["pre"] > 0).astype(x.dtype) if p.relu else 1.0 - hs * hs
+    steps = x.shape[0]
+    dh_all = np.empty_like(hs)
+    da_all = np.empty_like(hs)
+    dhn = np.array(dh_last, dtype=x.dtype)
+    wt = p.w_hh.T
+    for t in range(steps - 1, -1, -1):
+        dh = dh_all[t]
+        np.add(g[t], dhn, out=dh)
+        da = da_all[t]
+        np.multiply(dh, deriv[t], out=da)
+        np.dot(wt, da, out=dhn)
+    params, dx = param_grads(p, da_all, da_all, x, shifted(h0, hs))
+    return LayerGrads(dh_all, None, dx, params, dhn, None)
+
+
+def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c):
+    """One timestep: returns (h_t (H,), None, {"pre": (H,)})."""
+    a = p.w_ih @ x_t + p.w_hh @ h
+    if p.b_ih is not None:
+        a = a + p.b_ih + p.b_hh
+    h_new = np.maximum(a, 0.0) if p.relu else np.tanh(a)
+    return h_new, None, {"pre": a}

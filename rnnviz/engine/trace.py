@@ -1,0 +1,127 @@
+"""Immutable records of what a network computed: forward traces, steps and gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+
+def freeze(a: np.ndarray | None) -> np.ndarray | None:
+    """Mark an array read-only (in place) and return it."""
+    if a is not None:
+        a.flags.writeable = False
+    return a
+
+
+def first_nonfinite(*arrays: np.ndarray | None) -> int | None:
+    """The first step t at which any array (shape (..., T, ...) with T on axis ``-2`` for
+    (L, T, H) or axis 0 for (T, O)) holds a NaN or Inf; None when all are finite."""
+    first: int | None = None
+    for a in arrays:
+        if a is None or a.size == 0:
+            continue
+        bad = ~np.isfinite(a)
+        if a.ndim == 3:
+            per_step = bad.any(axis=(0, 2))
+        else:
+            per_step = bad.reshape(a.shape[0], -1).any(axis=1)
+        hits = np.flatnonzero(per_step)
+        if hits.size and (first is None or hits[0] < first):
+            first = int(hits[0])
+    return first
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything one forward pass computed. All arrays are read-only.
+
+    input (T, I); h0, c0 (L, H) (c0 None unless LSTM); hidden (L, T, H); cell (L, T, H) or None;
+    gates: name -> (L, T, H); logits z and output y = f(z) (T, O) or None; h_n, c_n (L, H);
+    nonfinite_step: the first step with a NaN/Inf anywhere, or None.
+    """
+
+    cell_type: str
+    input: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray | None
+    hidden: np.ndarray
+    cell: np.ndarray | None
+    gates: Mapping[str, np.ndarray]
+    logits: np.ndarray | None
+    output: np.ndarray | None
+    nonfinite_step: int | None
+    buffers: Mapping[str, np.ndarray] = field(repr=False)
+
+    @property
+    def steps(self) -> int:
+        return self.input.shape[0]
+
+    @property
+    def h_n(self) -> np.ndarray:
+        return self.hidden[:, -1] if self.steps else self.h0
+
+    @property
+    def c_n(self) -> np.ndarray | None:
+        if self.cell is None:
+            return None
+        return self.cell[:, -1] if self.steps else self.c0
+
+
+@dataclass(frozen=True)
+class State:
+    """The recurrent state between steps: h (L, H), c (L, H) or None."""
+
+    h: np.ndarray
+    c: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one step computed: hidden, cell (L, H); gates name -> (L, H); output (O,) or None."""
+
+    hidden: np.ndarray
+    cell: np.ndarray | None
+    gates: Mapping[str, np.ndarray]
+    output: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Grads:
+    """Gradients of a scalar loss L. All arrays are read-only.
+
+    hidden (L, T, H): total dL/dh_t through the recurrence; cell (L, T, H) or None;
+    input (T, I); params: the state dict's keys -> arrays of the same shapes; h0, c0 (L, H);
+    d_logits (T, O) or None; hidden_norm, cell_norm (L, T) and input_norm (T,): 2-norms per step;
+    nonfinite_step: the first step with a NaN/Inf gradient, or None.
+    """
+
+    hidden: np.ndarray
+    cell: np.ndarray | None
+    input: np.ndarray
+    params: Mapping[str, np.ndarray]
+    h0: np.ndarray
+    c0: np.ndarray | None
+    d_logits: np.ndarray | None
+    nonfinite_step: int | None
+
+    @property
+    def hidden_norm(self) -> np.ndarray:
+        return np.linalg.norm(self.hidden, axis=2)
+
+    @property
+    def cell_norm(self) -> np.ndarray | None:
+        return None if self.cell is None else np.linalg.norm(self.cell, axis=2)
+
+    @property
+    def input_norm(self) -> np.ndarray:
+        return np.linalg.norm(self.input, axis=1)
+
+
+def readonly_mapping(d: dict[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """A read-only view of a dict whose arrays are frozen too."""
+    for v in d.values():
+        freeze(v)
+    return MappingProxyType(d)

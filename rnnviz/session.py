@@ -1,0 +1,362 @@
+"""The session: the document the user edits and the results computed from it. No Qt here.
+
+A :class:`Document` is an immutable value — the input sequence, the network configuration, the
+task (loss) and, when the user loaded trained ones, the weights. Every edit replaces the
+document (so undo is a matter of putting an old value back), marks the results stale and emits
+``document_changed``. :func:`compute` turns a document into :class:`Results` (a pure function,
+safe to run in a worker thread); :meth:`Session.accept` installs them and emits one
+``results_changed``. The view state (cursor step, layer, picked units, reveal mode) lives beside
+the document: it is saved with it but changing it is not an edit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from rnnviz.engine import EngineError, Grads, LossResult, Network, NetworkConfig, Trace
+from rnnviz.engine.init import scale_recurrent
+
+MAX_STEPS = 1_000_000
+MAX_CHANNELS = 4096
+LOSSES = ("mse", "ce", "none")
+# Structural settings: changing one of these re-initialises the weights from the seed.
+_STRUCTURAL = ("cell", "input_size", "hidden_size", "num_layers", "bias", "output_size", "seed",
+               "init", "forget_bias")
+
+
+class SessionError(ValueError):
+    """An edit the session refuses; the message says why in one line."""
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Sequence:
+    """The input sequence and its target.
+
+    inputs (T, I); targets (T, O) for "mse" or (T, 1) class indices for "ce", or None;
+    target_mask (T,) bool — steps that have a target — or None for all; labels: one string per
+    step for the time axis (text mode) or None; channel_names (I,); text and vocabulary when the
+    sequence was made from text (vocabulary: the characters, in one-hot order).
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray | None = None
+    target_mask: np.ndarray | None = None
+    labels: tuple[str, ...] | None = None
+    channel_names: tuple[str, ...] = ()
+    text: str | None = None
+    vocabulary: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        x = np.asarray(self.inputs)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2 or x.dtype.kind not in "biuf":
+            raise SessionError(f"inputs must be a numeric (steps, channels) array, got {x.shape}")
+        steps, channels = x.shape
+        if not 1 <= steps <= MAX_STEPS:
+            raise SessionError(f"a sequence needs 1 to {MAX_STEPS} steps, got {steps}")
+        if not 1 <= channels <= MAX_CHANNELS:
+            raise SessionError(f"a sequence needs 1 to {MAX_CHANNELS} channels, got {channels}")
+        if not np.all(np.isfinite(x)):
+            bad = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
+            raise SessionError(f"inputs hold NaN or Inf (first at step {bad})")
+        object.__setattr__(self, "inputs", _frozen(x))
+        if self.targets is not None:
+            y = np.asarray(self.targets, dtype=np.float64)
+            if y.ndim == 1:
+                y = y[:, None]
+            if y.ndim != 2 or y.shape[0] != steps:
+                raise SessionError(f"targets must have {steps} rows, got shape {y.shape}")
+            if not np.all(np.isfinite(y)):
+                raise SessionError("targets hold NaN or Inf")
+            object.__setattr__(self, "targets", _frozen(y))
+        if self.target_mask is not None:
+            m = np.array(self.target_mask, dtype=bool)
+            if m.shape != (steps,):
+                raise SessionError(f"target mask must have shape ({steps},), got {m.shape}")
+            m.flags.writeable = False
+            object.__setattr__(self, "target_mask", m)
+        if self.labels is not None:
+            if len(self.labels) != steps:
+                raise SessionError(f"labels must have {steps} entries, got {len(self.labels)}")
+            object.__setattr__(self, "labels", tuple(str(s) for s in self.labels))
+        names = tuple(self.channel_names) or tuple(f"x{k}" for k in range(channels))
+        if len(names) != channels:
+            raise SessionError(f"{channels} channels need {channels} names, got {len(names)}")
+        object.__setattr__(self, "channel_names", names)
+        if self.vocabulary is not None:
+            object.__setattr__(self, "vocabulary", tuple(self.vocabulary))
+
+    @property
+    def steps(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.inputs.shape[1]
+
+    def with_inputs(self, inputs: np.ndarray) -> Sequence:
+        """The same sequence with new input values of the same shape (labels kept)."""
+        return replace(self, inputs=inputs)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the gradients are of. loss "mse" | "ce" against the targets, or "none": then the
+    gradient shown is of Σ h_T (the top layer's last state), the influence of every earlier
+    step on the final state. where "all" | "last": which steps' losses count."""
+
+    loss: str = "mse"
+    where: str = "all"
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise SessionError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.where not in ("all", "last"):
+            raise SessionError(f"where must be 'all' or 'last', got {self.where!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """Everything the user edits. ``weights`` is None when the network's weights come from its
+    configuration (seeded initialisation), else a read-only state dict (PyTorch names)."""
+
+    sequence: Sequence
+    config: NetworkConfig
+    task: Task = field(default_factory=Task)
+    weights: Mapping[str, np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        if self.config.input_size != self.sequence.channels:
+            raise SessionError(f"the network takes {self.config.input_size} input channels but "
+                               f"the sequence has {self.sequence.channels}")
+        if self.task.loss != "none" and self.sequence.targets is None:
+            object.__setattr__(self, "task", replace(self.task, loss="none"))
+        if self.weights is not None and not isinstance(self.weights, MappingProxyType):
+            object.__setattr__(self, "weights",
+                               MappingProxyType({k: _frozen(v) for k, v in self.weights.items()}))
+
+    def network(self) -> Network:
+        """A network built from the configuration, with the loaded weights if any."""
+        net = Network.from_config(self.config)
+        if self.weights is not None:
+            net.load_state_dict(self.weights)
+        return net
+
+    # ---- derived documents (each a validated edit) -------------------------------------------
+    def with_sequence(self, sequence: Sequence) -> Document:
+        """A new sequence; the network's input and output sizes follow it (weights are kept
+        when the sizes stay, else the network is initialised afresh)."""
+        config = replace(self.config, input_size=sequence.channels,
+                         output_size=_output_size(sequence, self.task, self.config))
+        return self.with_config(config, sequence=sequence)
+
+    def with_task(self, task: Task) -> Document:
+        config = replace(self.config, output_size=_output_size(self.sequence, task, self.config))
+        if task.loss == "ce" and config.readout not in ("softmax", "identity"):
+            config = replace(config, readout="softmax")
+        return self.with_config(config, task=task)
+
+    def with_config(self, config: NetworkConfig, *, sequence: Sequence | None = None,
+                    task: Task | None = None) -> Document:
+        """A new configuration. Loaded weights survive changes that keep every shape; a new
+        recurrent scale rescales their recurrent matrices."""
+        weights = self.weights
+        if weights is not None:
+            old = self.config
+            if any(getattr(config, k) != getattr(old, k) for k in _STRUCTURAL):
+                weights = None
+            elif config.recurrent_scale != old.recurrent_scale and config.recurrent_scale:
+                weights = dict(weights)
+                for k in range(config.num_layers):
+                    key = f"weight_hh_l{k}"
+                    weights[key] = scale_recurrent(np.asarray(weights[key]),
+                                                   config.recurrent_scale, config.gate_count)
+        return Document(sequence or self.sequence, config, task or self.task, weights)
+
+    def with_weights(self, config: NetworkConfig, weights: Mapping[str, np.ndarray]) -> Document:
+        """Trained weights with the configuration they imply (checked by loading them)."""
+        doc = Document(self.sequence, config, self.task, weights)
+        try:
+            doc.network()
+        except EngineError as exc:
+            raise SessionError(f"the weights do not fit: {exc}") from None
+        return doc
+
+
+def _output_size(sequence: Sequence, task: Task, config: NetworkConfig) -> int | None:
+    if sequence.targets is None or task.loss == "none":
+        return config.output_size if config.output_size and task.loss == "none" else None
+    if task.loss == "ce":
+        if sequence.vocabulary is not None:
+            return len(sequence.vocabulary)
+        return max(int(np.max(sequence.targets)) + 1, 2)
+    return sequence.targets.shape[1]
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Where the user is looking: the cursor step, the layer shown, the units traced as lines,
+    whether reveal mode is on. Not part of the document's undo history."""
+
+    step: int = 0
+    layer: int = 0
+    units: tuple[int, ...] = (0, 1, 2)
+    reveal: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """What the engine computed for ``document``.
+
+    trace: the forward pass; grads: BPTT of the task's loss (or of Σ h_T); loss: the loss with
+    its per-step values, or None; nonfinite_step: the first step where anything (forward or
+    backward) is NaN/Inf, or None; seconds: how long it took.
+    """
+
+    document: Document
+    trace: Trace
+    grads: Grads
+    loss: LossResult | None
+    nonfinite_step: int | None
+    seconds: float
+
+
+def compute(document: Document, progress: Callable[[float], None] | None = None) -> Results:
+    """Run the engine over the document: forward, loss, backward. Pure; thread-safe.
+
+    ``progress`` receives the fraction done (0..1); raising from it aborts the computation.
+    """
+    start = time.perf_counter()
+    net = document.network()
+    seq, task = document.sequence, document.task
+
+    def part(offset: float):
+        return None if progress is None else (lambda f: progress(offset + 0.5 * f))
+
+    trace = net.forward(seq.inputs, progress=part(0.0))
+    loss = None
+    if task.loss != "none" and net.config.output_size is not None:
+        loss = net.loss(trace, seq.targets, task.loss, task.where, seq.target_mask)
+        if task.loss == "ce":
+            grads = net.backward(trace, d_logits=loss.grad, progress=part(0.5))
+        else:
+            grads = net.backward(trace, d_output=loss.grad, progress=part(0.5))
+    else:
+        g = np.zeros((seq.steps, net.config.hidden_size))
+        g[-1] = 1.0
+        grads = net.backward(trace, d_hidden=g, progress=part(0.5))
+    bad = [s for s in (trace.nonfinite_step, grads.nonfinite_step) if s is not None]
+    return Results(document, trace, grads, loss, min(bad) if bad else None,
+                   time.perf_counter() - start)
+
+
+class Session:
+    """The open document, its results and the view state, with change notifications.
+
+    Signals: ``document_changed(Document)`` after every edit; ``results_changed(Results)`` once
+    per installed computation; ``view_changed(ViewState)``; ``dirty_changed(bool)``.
+    """
+
+    document_changed = Signal(object)
+    results_changed = Signal(object)
+    view_changed = Signal(object)
+    dirty_changed = Signal(bool)
+
+    def __init__(self, document: Document, view: ViewState | None = None,
+                 path: str | None = None) -> None:
+        self._document = document
+        self._saved: Document | None = document
+        self._results: Results | None = None
+        self._view = self._clamp(view or ViewState(), document)
+        self.path = path
+
+    # ---- document --------------------------------------------------------------------------
+    @property
+    def document(self) -> Document:
+        return self._document
+
+    def set_document(self, document: Document) -> None:
+        """Replace the document (an edit, an undo or a redo)."""
+        if document is self._document:
+            return
+        was_dirty = self.dirty
+        self._document = document
+        self._results = None
+        view = self._clamp(self._view, document)
+        self.document_changed.emit(document)
+        if view != self._view:
+            self.set_view(view)
+        if self.dirty != was_dirty:
+            self.dirty_changed.emit(self.dirty)
+
+    @property
+    def dirty(self) -> bool:
+        return self._document is not self._saved
+
+    def mark_saved(self, path: str | None = None) -> None:
+        """The current document is what is on disk now."""
+        was_dirty = self.dirty
+        self._saved = self._document
+        if path is not None:
+            self.path = path
+        if was_dirty:
+            self.dirty_changed.emit(False)
+
+    # ---- results ---------------------------------------------------------------------------
+    @property
+    def stale(self) -> bool:
+        return self._results is None
+
+    @property
+    def results(self) -> Results:
+        """The results for the current document, computed now if they are stale."""
+        if self._results is None:
+            self.accept(compute(self._document))
+        return self._results  # type: ignore[return-value]
+
+    @property
+    def last_results(self) -> Results | None:
+        """The current results without computing (None while stale)."""
+        return self._results
+
+    def accept(self, results: Results) -> bool:
+        """Install results computed elsewhere; ignored (False) if the document has moved on."""
+        if results.document is not self._document:
+            return False
+        self._results = results
+        self.results_changed.emit(results)
+        return True
+
+    # ---- view ------------------------------------------------------------------------------
+    @property
+    def view(self) -> ViewState:
+        return self._view
+
+    def set_view(self, view: ViewState | None = None, **changes: Any) -> None:
+        view = self._clamp(replace(view or self._view, **changes), self._document)
+        if view != self._view:
+            self._view = view
+            self.view_changed.emit(view)
+
+    @staticmethod
+    def _clamp(view: ViewState, document: Document) -> ViewState:
+        steps = document.sequence.steps
+        hidden = document.config.hidden_size
+        units = tuple(u for u in view.units if 0 <= u < hidden) or (0,)
+        return replace(view, step=min(max(int(view.step), 0), steps - 1),
+                       layer=min(max(int(view.layer), 0), document.config.num_layers - 1),
+                       units=units)

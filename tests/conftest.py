@@ -1,0 +1,5 @@
+"""Test-wide setup: Qt renders offscreen, so the suite needs no display."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
