@@ -209,13 +209,31 @@ def _output_size(sequence: Sequence, task: Task, config: NetworkConfig) -> int |
 
 @dataclass(frozen=True)
 class ViewState:
-    """Where the user is looking: the cursor step, the layer shown, the units traced as lines,
-    whether reveal mode is on. Not part of the document's undo history."""
+    """Where the user is looking: the cursor step, the layer shown, the units traced as lines.
+    Not part of the document's undo history.
+
+    In reveal mode the plots show only what the engine has computed by the cursor: in the
+    "forward" phase the states of steps 0..step and no gradients; in the "backward" phase every
+    state and the gradients of steps step..T-1 (BPTT flowing from the last step back).
+    """
 
     step: int = 0
     layer: int = 0
     units: tuple[int, ...] = (0, 1, 2)
     reveal: bool = False
+    phase: str = "forward"
+
+    def visible_states(self, steps: int) -> int:
+        """How many leading steps of states to draw."""
+        if self.reveal and self.phase == "forward":
+            return self.step + 1
+        return steps
+
+    def visible_gradients(self, steps: int) -> tuple[int, int]:
+        """The [start, stop) range of steps whose gradients to draw."""
+        if not self.reveal:
+            return 0, steps
+        return (self.step, steps) if self.phase == "backward" else (steps, steps)
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from rnnviz.engine import losses as _losses
 from rnnviz.engine.activations import apply_readout, readout_backward
@@ -26,6 +27,10 @@ from rnnviz.engine.trace import (
 
 MAX_STEPS = 10_000_000
 CHUNK = 4096  # steps per kernel call; progress is reported (and can be cancelled) per chunk
+
+# The recurrent loops make one small matrix-vector product per step: BLAS threads only add
+# synchronisation to those, so they run single-threaded.
+_BLAS = ThreadpoolController()
 
 Progress = Callable[[float], None]
 """Called with the fraction done (0..1) after each chunk; raising from it aborts the run."""
@@ -149,7 +154,7 @@ class Network:
         buf = self._kernel.alloc(cfg.num_layers, steps, cfg.hidden_size, self._dtype)
         inp = x
         spans = _chunks(steps)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), _BLAS.limit(limits=1, user_api="blas"):
             for k, p in enumerate(self._layers):
                 h_prev, c_prev = h0[k], None if c0 is None else c0[k]
                 for n, (t0, t1) in enumerate(spans):
@@ -251,6 +256,7 @@ class Network:
             d_h0 = np.empty((layers, hidden_size), dt)
             d_c0 = np.empty((layers, hidden_size), dt) if dcn is not None else None
             spans = _chunks(steps, reverse=True)
+            blas = _BLAS.limit(limits=1, user_api="blas")
             for k in range(layers - 1, -1, -1):
                 layer_in = trace.input if k == 0 else trace.hidden[k - 1]
                 g_below = np.empty_like(layer_in)
@@ -260,11 +266,12 @@ class Network:
                     c_start = None
                     if dcn is not None:
                         c_start = trace.c0[k] if t0 == 0 else trace.cell[k, t0 - 1]
-                    res = self._kernel.backward(
-                        self._layers[k], layer_in[t0:t1], h_start, c_start,
-                        {name: a[k, t0:t1] for name, a in trace.buffers.items()},
-                        g[t0:t1], dh, dc,
-                    )
+                    with blas:
+                        res = self._kernel.backward(
+                            self._layers[k], layer_in[t0:t1], h_start, c_start,
+                            {name: a[k, t0:t1] for name, a in trace.buffers.items()},
+                            g[t0:t1], dh, dc,
+                        )
                     dh, dc = res.h0, res.c0
                     d_hid[k, t0:t1] = res.hidden
                     if d_cell is not None:

@@ -46,26 +46,24 @@ def forward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np
     steps = x.shape[0]
     rz_all = buf["rz"].reshape(steps, 2 * hidden)
     gh_all = buf["gh"].reshape(steps, 3 * hidden)
-    ns, hs = buf["n"], buf["h"]
-    h1, h2 = hidden, 2 * hidden
+    h2 = 2 * hidden
+    rz4 = buf["rz"]
     h = h0
-    for t in range(steps):
-        gh = gh_all[t]
+    rows = zip(gh_all, buf["gh"][:, 2], rz_all, rz4[:, 0], rz4[:, 1], xp[:, :h2], xp[:, h2:],
+               buf["n"], buf["h"], strict=True)
+    for gh, ghn, rz, r, z, xrz, xn, n, ht in rows:
         np.dot(w, h, out=gh)
         if bh is not None:
             np.add(gh, bh, out=gh)
-        rz = rz_all[t]
-        np.add(gh[:h2], xp[t, :h2], out=rz)
+        np.add(gh[:h2], xrz, out=rz)
         np.tanh(rz, out=rz)
         np.multiply(rz, 0.5, out=rz)
         np.add(rz, 0.5, out=rz)
-        n = ns[t]
-        np.multiply(rz[:h1], gh[h2:], out=n)
-        np.add(n, xp[t, h2:], out=n)
+        np.multiply(r, ghn, out=n)
+        np.add(n, xn, out=n)
         np.tanh(n, out=n)
-        ht = hs[t]
         np.subtract(h, n, out=ht)
-        np.multiply(ht, rz[h1:], out=ht)
+        np.multiply(ht, z, out=ht)
         np.add(ht, n, out=ht)
         h = ht
 
@@ -90,12 +88,12 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
     dhn = np.array(dh_last, dtype=x.dtype)
     tmp = np.empty(hidden, x.dtype)
     wt = p.w_hh.T
-    for t in range(steps - 1, -1, -1):
-        dh = dh_all[t]
-        np.add(g[t], dhn, out=dh)
-        np.multiply(coef[t], dh, out=dgh[t])
-        np.dot(wt, dgh_flat[t], out=dhn)
-        np.multiply(dh, z[t], out=tmp)
+    rows = zip(dh_all[::-1], g[::-1], coef[::-1], dgh[::-1], dgh_flat[::-1], z[::-1], strict=True)
+    for dh, gt, k, d, dflat, zt in rows:
+        np.add(gt, dhn, out=dh)
+        np.multiply(k, dh, out=d)
+        np.dot(wt, dflat, out=dhn)
+        np.multiply(dh, zt, out=tmp)
         np.add(dhn, tmp, out=dhn)
     dgx = dgh_flat.copy()
     dgx[:, 2 * hidden:] = dn_pre * dh_all

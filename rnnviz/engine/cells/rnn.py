@@ -30,15 +30,14 @@ def forward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np
     w = p.w_hh
     tmp = np.empty(p.hidden_size, x.dtype)
     h = h0
-    for t in range(x.shape[0]):
-        a = pre[t]
+    for a, xt, ht in zip(pre, xp, hs, strict=True):
         np.dot(w, h, out=tmp)
-        np.add(tmp, xp[t], out=a)
-        h = hs[t]
+        np.add(tmp, xt, out=a)
         if p.relu:
-            np.maximum(a, 0.0, out=h)
+            np.maximum(a, 0.0, out=ht)
         else:
-            np.tanh(a, out=h)
+            np.tanh(a, out=ht)
+        h = ht
 
 
 def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np.ndarray],
@@ -46,16 +45,13 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
     """BPTT through one layer. g (T, H): dL/dh_t from outside the recurrence; dh_last (H,)."""
     hs = buf["h"]
     deriv = (buf["pre"] > 0).astype(x.dtype) if p.relu else 1.0 - hs * hs
-    steps = x.shape[0]
     dh_all = np.empty_like(hs)
     da_all = np.empty_like(hs)
     dhn = np.array(dh_last, dtype=x.dtype)
     wt = p.w_hh.T
-    for t in range(steps - 1, -1, -1):
-        dh = dh_all[t]
-        np.add(g[t], dhn, out=dh)
-        da = da_all[t]
-        np.multiply(dh, deriv[t], out=da)
+    for dh, gt, da, dt in zip(dh_all[::-1], g[::-1], da_all[::-1], deriv[::-1], strict=True):
+        np.add(gt, dhn, out=dh)
+        np.multiply(dh, dt, out=da)
         np.dot(wt, da, out=dhn)
     params, dx = param_grads(p, da_all, da_all, x, shifted(h0, hs))
     return LayerGrads(dh_all, None, dx, params, dhn, None)
