@@ -1,0 +1,111 @@
+"""Open any file the user gives — a session, a sequence or trained weights — into a document.
+
+One place decides what a file is and how it changes the open document, so that the command
+line (``rnnviz FILE...``, ``rnnviz export``), File → Open and drag and drop all agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rnnviz.io.errors import FileFormatError
+from rnnviz.io.sequences import load_sequence
+from rnnviz.io.session_file import SESSION_SUFFIX, load_session
+from rnnviz.io.weights import WEIGHT_SUFFIXES, load_weights
+from rnnviz.session import Document, Sequence, SessionError, Task, ViewState
+
+SEQUENCE_SUFFIXES = (".csv", ".tsv", ".txt", ".npy")
+# .npz holds either a sequence or weights; it is a sequence when it has inputs/x arrays.
+AMBIGUOUS_SUFFIXES = (".npz",)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What opening a file gave: the new document, a view (sessions only), the kind of file
+    ("session", "sequence", "weights") and a one-line description for the status bar."""
+
+    document: Document
+    view: ViewState | None
+    kind: str
+    message: str
+
+
+def file_kind(path: str | Path) -> str:
+    """"session", "sequence" or "weights", judged by the name (and an .npz's keys)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == SESSION_SUFFIX:
+        return "session"
+    if suffix in SEQUENCE_SUFFIXES:
+        return "sequence"
+    if suffix in AMBIGUOUS_SUFFIXES:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as archive:
+                keys = {n.removesuffix(".npy") for n in archive.namelist()}
+        except (OSError, zipfile.BadZipFile):
+            raise FileFormatError(f"{p.name}: not a readable .npz archive") from None
+        return "sequence" if keys & {"inputs", "x"} or len(keys) == 1 else "weights"
+    if suffix in WEIGHT_SUFFIXES:
+        return "weights"
+    raise FileFormatError(f"{p.name}: unknown kind of file (expected {SESSION_SUFFIX}, a "
+                          f"sequence {', '.join(SEQUENCE_SUFFIXES + AMBIGUOUS_SUFFIXES)} or "
+                          f"weights {', '.join(WEIGHT_SUFFIXES)})")
+
+
+def open_file(path: str | Path, document: Document, *, prefix: str | None = None,
+              target_column: str | int | None = None) -> Opened:
+    """Apply the file at ``path`` to ``document``. Raises FileFormatError with a one-line
+    message; the given document is never changed (documents are values)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileFormatError(f"{p.name}: no such file")
+    kind = file_kind(p)
+    try:
+        if kind == "session":
+            doc, view = load_session(p)
+            return Opened(doc, view, kind, f"Opened {p.name}")
+        if kind == "sequence":
+            return _open_sequence(p, document, target_column)
+        return _open_weights(p, document, prefix)
+    except SessionError as exc:
+        raise FileFormatError(f"{p.name}: {exc}") from None
+
+
+def _open_sequence(p: Path, document: Document, target_column: str | int | None) -> Opened:
+    imported = load_sequence(p, target_column=target_column)
+    seq = Sequence(imported.inputs, targets=imported.targets,
+                   channel_names=tuple(imported.channel_names))
+    task = document.task
+    if seq.targets is not None and task.loss in ("none", "ce"):
+        task = Task("mse", task.where)
+    base = replace(document, task=Task("none", task.where), weights=document.weights)
+    doc = base.with_sequence(seq).with_task(task)
+    kept = " (the network was resized)" if doc.weights is None and document.weights else ""
+    return Opened(doc, None, "sequence",
+                  f"Imported {seq.steps} steps × {seq.channels} channels from {p.name}{kept}")
+
+
+def _open_weights(p: Path, document: Document, prefix: str | None) -> Opened:
+    loaded = load_weights(p, prefix=prefix)
+    cfg = loaded.config
+    if cfg.input_size != document.sequence.channels:
+        raise FileFormatError(f"{p.name}: the weights take {cfg.input_size} input channels but "
+                              f"the sequence has {document.sequence.channels}")
+    task = document.task
+    targets = document.sequence.targets
+    if cfg.output_size is None or targets is None:
+        task = Task("none", task.where)
+    elif task.loss == "mse" and targets.shape[1] != cfg.output_size:
+        task = Task("none", task.where)
+    elif task.loss == "ce" and targets.max() >= cfg.output_size:
+        task = Task("none", task.where)
+    cfg = cfg.replace(readout=document.config.readout if cfg.output_size else "identity")
+    doc = Document(document.sequence, cfg, task, None).with_weights(cfg, loaded.state_dict)
+    notes = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
+    layers = f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}"
+    return Opened(doc, None, "weights",
+                  f"Loaded {cfg.cell.upper()} weights, {layers} of {cfg.hidden_size} units, "
+                  f"from {p.name}{notes}")
