@@ -1,19 +1,165 @@
-"""The ``rnnviz`` command: launch the app."""
+"""The ``rnnviz`` command.
+
+``rnnviz [FILE...]`` opens the app (on the demo when no file is given); ``rnnviz export ...``
+writes figures and data without a display. Bad arguments and bad files end with exit status 2
+and one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+
+FIGURE_FORMATS = ("png", "svg", "pdf", "gif", "mp4")
+DATA_FORMATS = ("csv", "npz")
+FORMATS = FIGURE_FORMATS + DATA_FORMATS
+PANELS = ("input", "hidden", "gates", "cell", "output", "gradients", "dashboard")
+CELLS = {"rnn": "rnn_tanh", "rnn_tanh": "rnn_tanh", "rnn_relu": "rnn_relu", "lstm": "lstm",
+         "gru": "gru"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnviz", description=__doc__)
-    parser.add_argument("files", nargs="*", help="sessions, sequences or weights to open")
+class UsageError(Exception):
+    """A bad argument or input file: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line instead of usage + message
+        raise UsageError(message)
+
+
+def _csv_list(choices: tuple[str, ...], what: str):
+    def parse(text: str) -> list[str]:
+        items = [s.strip().lower() for s in text.split(",") if s.strip()]
+        bad = [s for s in items if s not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(bad) or '(none)'}; choose from {', '.join(choices)}")
+        return items
+    return parse
+
+
+def launch_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rnnviz", description="See inside recurrent neural networks. "
+                     "Use 'rnnviz export --help' for headless export.")
+    parser.add_argument("files", nargs="*", help="sessions (.rnnviz), sequences (CSV/TSV/NPY/"
+                        "NPZ) or weights (.npz/.safetensors/.pt) to open")
     return parser
 
 
+def export_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rnnviz export",
+                description="Write figures and data of a run, without a display.")
+    p.add_argument("session", nargs="?", help="a .rnnviz session file")
+    p.add_argument("--demo", help="a bundled demo (sine, adding, vanishing, exploding, text)")
+    p.add_argument("--input", help="a sequence file (CSV/TSV/NPY/NPZ): rows = steps")
+    p.add_argument("--target-column", help="the input file's target column (name or index)")
+    p.add_argument("--cell", choices=sorted(CELLS), help="cell type")
+    p.add_argument("--hidden", type=int, help="hidden units per layer")
+    p.add_argument("--layers", type=int, help="number of stacked layers")
+    p.add_argument("--seed", type=int, help="initialisation seed")
+    p.add_argument("--scale", type=float, help="recurrent weight spectral radius")
+    p.add_argument("--weights", help="trained weights (.npz, .safetensors, .pt/.pth)")
+    p.add_argument("--prefix", help="the weights' key prefix, e.g. 'encoder.rnn.'")
+    p.add_argument("--out", required=True, help="output directory (created if missing)")
+    p.add_argument("--format", type=_csv_list(FORMATS, "format"), default=["png"],
+                   help=f"comma-separated: {','.join(FORMATS)} (default png)")
+    p.add_argument("--panels", type=_csv_list(PANELS, "panel"),
+                   default=["input", "hidden", "gates", "cell", "output", "gradients"],
+                   help=f"comma-separated: {','.join(PANELS)}")
+    p.add_argument("--step", type=int, help="the cursor step drawn on the figures")
+    p.add_argument("--width", type=int, default=1600, help="figure width in pixels (PNG)")
+    p.add_argument("--fps", type=float, default=10.0, help="animation frames per second")
+    p.add_argument("--stride", type=int, default=1, help="animation: steps per frame")
+    return p
+
+
+def build_document(args: argparse.Namespace):
+    """The document to export: from a session, a demo or an input file, then the overrides."""
+    from rnnviz.demos import load_demo
+    from rnnviz.engine import EngineError
+    from rnnviz.io.errors import FileFormatError
+    from rnnviz.io.opener import open_file
+    from rnnviz.session import SessionError, ViewState
+
+    sources = [s for s in (args.session, args.demo, args.input) if s]
+    if len(sources) > 1:
+        raise UsageError("give one of SESSION, --demo or --input, not several")
+    try:
+        view = ViewState()
+        if args.session:
+            opened = open_file(args.session, load_demo("sine"))
+            if opened.kind != "session":
+                raise UsageError(f"{args.session}: not a session file (use --input or --weights)")
+            doc, view = opened.document, opened.view or view
+        else:
+            doc = load_demo(args.demo or "sine")
+            if args.input:
+                doc = open_file(args.input, doc, target_column=args.target_column).document
+        changes = {k: v for k, v in (("cell", CELLS.get(args.cell or "")),
+                                     ("hidden_size", args.hidden), ("num_layers", args.layers),
+                                     ("seed", args.seed), ("recurrent_scale", args.scale))
+                   if v is not None}
+        if changes and args.weights and set(changes) - {"recurrent_scale"}:
+            raise UsageError("--cell/--hidden/--layers/--seed cannot be combined with --weights")
+        if args.weights:
+            doc = open_file(args.weights, doc, prefix=args.prefix).document
+        if changes:
+            doc = doc.with_config(doc.config.replace(**changes))
+        if args.step is not None:
+            if not 0 <= args.step < doc.sequence.steps:
+                raise UsageError(f"--step must lie in 0..{doc.sequence.steps - 1}")
+            view = ViewState(step=args.step, layer=view.layer, units=view.units)
+    except (FileFormatError, SessionError, EngineError) as exc:
+        raise UsageError(str(exc)) from None
+    return doc, view
+
+
+def run_export(args: argparse.Namespace) -> list[Path]:
+    """Write every requested format; returns the files written."""
+    if args.width < 16 or args.width > 16384:
+        raise UsageError("--width must lie in 16..16384 pixels")
+    if args.fps <= 0 or args.fps > 120 or args.stride < 1:
+        raise UsageError("--fps must lie in (0, 120] and --stride be at least 1")
+    doc, view = build_document(args)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    from rnnviz.session import Session, compute
+
+    session = Session(doc, view)
+    session.accept(compute(doc))
+    written: list[Path] = []
+    if "npz" in args.format:
+        from rnnviz.io.run_export import write_run_npz
+
+        written += write_run_npz(out / "run.npz", session.results)
+    figure_formats = [f for f in args.format if f != "npz"]
+    if figure_formats:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from rnnviz.gui.headless import export_views
+
+        written += export_views(session, out, figure_formats, args.panels, width=args.width,
+                                fps=args.fps, stride=args.stride)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["export"]:
+            args = export_parser().parse_args(argv[1:])
+            for path in run_export(args):
+                print(path)
+            return 0
+        args = launch_parser().parse_args(argv)
+    except UsageError as exc:
+        prog = "rnnviz export" if argv[:1] == ["export"] else "rnnviz"
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
     from rnnviz.gui.app import run
 
     return run(args.files)

@@ -1,0 +1,123 @@
+"""Edit-to-screen latency of the real window: how long after an input edit the redrawn
+plots are painted. Used by ``python -m rnnviz.bench latency``.
+
+Each edit changes one input value the way dragging a point on the input plot does
+(``session.set_document(doc.with_sequence(seq.with_inputs(...)))``). The clock runs from the
+edit until the event loop has painted the hidden-state heatmap showing the new results,
+so it covers recompute, redraw and repaint. Edits are spaced a little over a frame apart,
+like the mouse events of a drag.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtWidgets import QApplication
+
+from rnnviz.demos import document_for, sequence_from_generated
+from rnnviz.engine import NetworkConfig
+from rnnviz.engine.generators import generate
+from rnnviz.session import Session, Task
+
+EDIT_SPACING_S = 0.020  # a drag delivers mouse moves at about 50-60 Hz
+TIMEOUT_S = 10.0
+
+
+class _PaintWatch(QObject):
+    """Notes when one widget last began to paint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_paint = 0.0
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Paint:
+            self.last_paint = time.perf_counter()
+        return False
+
+
+def measure_latency(
+    cell: str = "lstm", steps: int = 200, hidden: int = 64, edits: int = 50
+) -> dict:
+    """Build the window offscreen, make ``edits`` input edits and time each from the edit to
+    the repainted plots. Returns milliseconds: p50, p95, max, mean, plus the median compute
+    time alone, and the settings used."""
+    if QApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from rnnviz.gui.app import create_app
+    from rnnviz.gui.main_window import MainWindow
+
+    app = create_app()
+    seq = sequence_from_generated(generate("sine_plus_step", steps, seed=0))
+    doc = document_for(
+        seq, NetworkConfig(cell=cell, hidden_size=hidden, seed=0), Task("mse", "all")
+    )
+    session = Session(doc)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "latency.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(session, settings=settings, restore_layout=False)
+        window.resize(1280, 800)
+        window.show()
+        drawn_at = [0.0]
+        draw = window._draw_results
+
+        def timed_draw(*args) -> None:
+            draw(*args)
+            drawn_at[0] = time.perf_counter()
+
+        window._draw_results = timed_draw
+        watch = _PaintWatch()
+        viewport = window.panels["hidden"].plot_widget.viewport()
+        viewport.installEventFilter(watch)
+        _settle(app, 0.2)
+        rng = np.random.default_rng(0)
+        latencies, computes = [], []
+        try:
+            for k in range(edits):
+                seq = session.document.sequence
+                inputs = np.array(seq.inputs)
+                inputs[int(rng.integers(seq.steps)), 0] += 0.05 if k % 2 == 0 else -0.05
+                edited = session.document.with_sequence(seq.with_inputs(inputs))
+                start = time.perf_counter()
+                session.set_document(edited)
+                deadline = start + TIMEOUT_S
+                while True:
+                    app.processEvents()
+                    results = session.last_results
+                    drawn = results is not None and window._drawn is results
+                    if drawn and start < drawn_at[0] < watch.last_paint:
+                        break
+                    if time.perf_counter() > deadline:
+                        raise TimeoutError("the window did not repaint after an edit")
+                latencies.append((time.perf_counter() - start) * 1000.0)
+                computes.append(results.seconds * 1000.0)
+                _settle(app, EDIT_SPACING_S)
+        finally:
+            viewport.removeEventFilter(watch)
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+    lat = np.array(latencies)
+    return {
+        "cell": cell,
+        "steps": steps,
+        "hidden": hidden,
+        "edits": edits,
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p95_ms": float(np.percentile(lat, 95)),
+        "max_ms": float(lat.max()),
+        "mean_ms": float(lat.mean()),
+        "compute_p50_ms": float(np.median(computes)),
+    }
+
+
+def _settle(app: QApplication, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)

@@ -1,0 +1,433 @@
+"""The base of every plot panel: time plots sharing one x axis, the cursor line, the NaN/Inf
+marker, heatmaps with fixed levels, line traces, hover text and the data tables for export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+
+from rnnviz.gui.theme import LIGHT, Theme, colormap
+from rnnviz.gui.time_axis import TimeAxis
+from rnnviz.session import Results, ViewState
+
+LEFT_AXIS_WIDTH = 56
+RIGHT_GUTTER = 62  # the width a colour bar takes; line plots reserve it so time axes align
+MIN_DECADES = 2.0  # the narrowest y range of a log plot
+LEGEND_HEADROOM = 0.3  # fraction of the data's y span left free above it for the legend
+
+Table = tuple[list[str], np.ndarray]
+
+
+# Larger magnitudes are not drawn (gaps): Qt's painter and pyqtgraph's level arithmetic overflow
+# on values near the float64 limit, which an exploding network reaches before Inf.
+DISPLAY_LIMIT = 1e10
+
+
+def finite_or_nan(a: np.ndarray, bounded: bool = False) -> np.ndarray:
+    """``a`` with NaN wherever it is NaN, ±Inf or beyond ±DISPLAY_LIMIT (copied only then).
+
+    ``bounded``: the caller knows every value is finite and within [-1, 1] (a tanh or sigmoid
+    output of a run without NaN/Inf), so there is nothing to check."""
+    if bounded:
+        return a
+    with np.errstate(invalid="ignore"):
+        keep = np.abs(a) <= DISPLAY_LIMIT
+    return a if keep.all() else np.where(keep, a, np.nan)
+
+
+def positive_or_nan(a: np.ndarray) -> np.ndarray:
+    """For log axes: positive finite values kept, everything else NaN (not drawn)."""
+    a = np.asarray(a, dtype=np.float64)
+    keep = np.isfinite(a) & (a > 0)
+    return a if keep.all() else np.where(keep, a, np.nan)
+
+
+def symmetric_limit(a: np.ndarray, floor: float = 1e-6) -> float:
+    """max |a| over the drawable values, at least ``floor`` (for ± colour levels)."""
+    with np.errstate(invalid="ignore"):
+        m = np.abs(a)
+        m = m[m <= DISPLAY_LIMIT]
+    return max(float(m.max()), floor) if m.size else 1.0
+
+
+def nice_range(low: float, high: float, log: bool = False) -> tuple[float, float]:
+    """[low, high] widened outwards to round numbers (half decades on a log axis), so small
+    changes of the data leave the axis, and its cached drawing, as it is. Log: log10 units."""
+    if log:
+        low, high = np.log10(low), np.log10(high)
+        step = 0.5
+        if high - low < MIN_DECADES:  # narrower log ranges crowd the axis with minor labels
+            middle = (high + low) / 2
+            low, high = middle - MIN_DECADES / 2, middle + MIN_DECADES / 2
+    else:
+        span = high - low if high > low else max(abs(high), 1.0) * 0.2
+        magnitude = 10.0 ** np.floor(np.log10(span / 4))
+        step = next(m * magnitude for m in (1.0, 2.0, 5.0, 10.0) if m * magnitude >= span / 4)
+    lo, hi = np.floor(low / step) * step, np.ceil(high / step) * step
+    return float(lo), float(hi if hi > lo else lo + step)
+
+
+def heatmap_table(data: np.ndarray, row_name: str = "unit") -> Table:
+    """rows (R, n) as a table: one row per unit, one column per step after the unit index."""
+    rows, steps = data.shape
+    headers = [row_name] + [f"step {t}" for t in range(steps)]
+    return headers, np.column_stack([np.arange(rows, dtype=np.float64), data])
+
+
+def lines_table(columns: dict[str, np.ndarray]) -> Table:
+    """Line data as a table: a "step" column then one column per line (NaN where not drawn)."""
+    steps = max((len(v) for v in columns.values()), default=0)
+    out = [np.arange(steps, dtype=np.float64)]
+    for v in columns.values():
+        col = np.full(steps, np.nan)
+        col[: len(v)] = v
+        out.append(col)
+    return ["step", *columns], np.column_stack(out) if steps else np.zeros((0, len(out)))
+
+
+@dataclass
+class _Line:
+    item: pg.PlotDataItem
+    colour: int  # index into theme.lines; -1 = the target colour
+    dashed: bool
+    width: float
+
+
+class Heatmap:
+    """A units × steps image in its own plot with a colour bar and fixed levels.
+
+    ``set_data(a)`` takes a (rows, n) array — n may be fewer than the sequence's steps in
+    reveal mode — and never autoscales the colours.
+    """
+
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        title: str,
+        diverging: bool,
+        levels: tuple[float, float],
+        theme: Theme,
+        ylabel: str = "unit",
+    ) -> None:
+        self.plot = plot
+        self.title = title
+        self.diverging = diverging
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-10)
+        plot.addItem(self.image)
+        plot.setTitle(title, size="9pt")
+        plot.setLabel("left", ylabel)
+        plot.setMouseEnabled(x=True, y=False)
+        plot.invertY(False)
+        self.bar = pg.ColorBarItem(
+            values=levels, colorMap=self._cmap(theme), interactive=False, width=12
+        )
+        self.bar.setImageItem(self.image, insert_in=plot)
+        self.bar.axis.enableAutoSIPrefix(False)
+        self.data = np.zeros((0, 0))
+        self._shape: tuple[int, int] = (-1, -1)
+
+    def _cmap(self, theme: Theme) -> pg.ColorMap:
+        return colormap(theme.diverging if self.diverging else theme.sequential)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.bar.setColorMap(self._cmap(theme))
+        self.bar.axis.setPen(theme.foreground)
+        self.bar.axis.setTextPen(theme.foreground)
+
+    def set_levels(self, low: float, high: float) -> None:
+        if tuple(self.bar.levels()) != (low, high):
+            self.bar.setLevels((low, high))
+
+    def set_data(self, data: np.ndarray, total_steps: int) -> None:
+        """Draw ``data`` (rows, n): column t at x = t, row u at y = u."""
+        rows, steps = data.shape
+        self.data = data
+        if steps == 0:
+            self.image.clear()
+            self.image.setImage(np.full((max(rows, 1), 1), np.nan), autoLevels=False)
+            self.image.setRect(-0.5, -0.5, 0, max(rows, 1))
+        else:
+            self.image.setImage(data, autoLevels=False, levels=self.bar.levels())
+            self.image.setRect(-0.5, -0.5, steps, rows)
+        if self._shape != (rows, total_steps):
+            self._shape = (rows, total_steps)
+            self.plot.setYRange(-0.5, rows - 0.5, padding=0)
+
+    def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
+        """(row, step, value) under the view point (x, y), or None outside the drawn data."""
+        t, u = int(round(x)), int(round(y))
+        rows, steps = self.data.shape if self.data.ndim == 2 else (0, 0)
+        if 0 <= u < rows and 0 <= t < steps:
+            return u, t, float(self.data[u, t])
+        return None
+
+
+class Panel(QWidget):
+    """A dockable panel of time plots. Subclasses build their plots in ``__init__`` with
+    :meth:`add_time_plot`, draw in :meth:`show_results` and describe their data in
+    :meth:`csv_tables`.
+
+    ``plot_widget`` is the pg.GraphicsLayoutWidget holding every plot (what an exporter
+    renders). ``hovered`` carries "unit u, step t, value v" text for the status bar.
+    """
+
+    key = ""
+    title = ""
+    hovered = Signal(str)
+
+    def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget.setBackground(theme.background)
+        self.plot_widget.ci.setContentsMargins(2, 2, 2, 2)
+        self.plot_widget.ci.setSpacing(2)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._layout.addWidget(self.plot_widget, 1)
+        self.time_plots: list[pg.PlotItem] = []
+        self.heatmaps: list[Heatmap] = []
+        self._lines: list[_Line] = []
+        self._cursors: dict[int, pg.InfiniteLine] = {}
+        self._alarms: dict[int, pg.InfiniteLine] = {}
+        self._master: pg.PlotItem | None = None
+        self._labels: tuple[str, ...] | None = None
+        self._titles: dict[int, str] = {}
+        self._yranges: dict[int, tuple[float, float]] = {}
+        # name -> a builder of the table of what is drawn (built only when exported)
+        self._tables: dict[str, Callable[[], Table]] = {}
+        self._cursor_step = 0
+        self._alarm_step: int | None = None
+        self.results: Results | None = None
+        self.context_actions: list[QAction] = []
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # ---- building --------------------------------------------------------------------------
+    def add_time_plot(self, row: int, *, gutter: bool = True) -> pg.PlotItem:
+        """A plot on the shared time axis at ``row`` of the layout, with cursor and alarm lines.
+
+        ``gutter`` reserves the colour bar's width on the right so the time axes of line plots
+        and heatmaps line up."""
+        axis = TimeAxis()
+        axis.set_labels(self._labels)
+        plot = self.plot_widget.addPlot(row=row, col=0, axisItems={"bottom": axis})
+        plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        for name in ("left", "bottom", "right", "top"):
+            # axes repaint from a pixmap unless their range changes: replaying their text on
+            # every data update is most of a frame's painting
+            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.setMenuEnabled(True)
+        plot.hideButtons()
+        if gutter:
+            plot.showAxis("right")
+            right = plot.getAxis("right")
+            right.setStyle(showValues=False, tickLength=0)
+            right.setWidth(RIGHT_GUTTER)
+            right.setPen(pg.mkPen(None))
+        cursor = pg.InfiniteLine(
+            pos=self._cursor_step, angle=90, movable=False, pen=pg.mkPen(self.theme.cursor, width=1)
+        )
+        cursor.setZValue(50)
+        alarm = pg.InfiniteLine(
+            pos=0,
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(self.theme.alarm, width=1, style=Qt.PenStyle.DashLine),
+        )
+        alarm.setZValue(49)
+        alarm.setVisible(self._alarm_step is not None)
+        if self._alarm_step is not None:
+            alarm.setValue(self._alarm_step)
+        plot.addItem(cursor, ignoreBounds=True)
+        plot.addItem(alarm, ignoreBounds=True)
+        self._cursors[id(plot)] = cursor
+        self._alarms[id(plot)] = alarm
+        self.time_plots.append(plot)
+        self._style_plot(plot)
+        for action in self.context_actions:
+            plot.getViewBox().menu.addAction(action)
+        if self._master is not None and plot is not self._master:
+            plot.setXLink(self._master)
+        return plot
+
+    def add_heatmap(
+        self,
+        row: int,
+        title: str,
+        *,
+        diverging: bool,
+        levels: tuple[float, float],
+        ylabel: str = "unit",
+    ) -> Heatmap:
+        plot = self.add_time_plot(row, gutter=False)
+        heat = Heatmap(plot, title, diverging, levels, self.theme, ylabel)
+        self.heatmaps.append(heat)
+        return heat
+
+    def set_title(self, plot: pg.PlotItem, title: str) -> None:
+        """Set a plot's title, only when it changes (a new title re-lays out the plot)."""
+        if self._titles.get(id(plot)) != title:
+            self._titles[id(plot)] = title
+            plot.setTitle(title or None, color=self.theme.foreground, size="9pt")
+
+    def fit_y(self, plot: pg.PlotItem, *arrays: np.ndarray, log: bool = False) -> None:
+        """Set ``plot``'s y range to hold ``arrays`` (NaN ignored), rounded outwards to round
+        numbers so that small changes of the data leave it (and the axis drawing) as it is."""
+        finite = [a[np.isfinite(a)] for a in arrays]
+        finite = [a for a in finite if a.size]
+        if not finite:
+            if id(plot) not in self._yranges:  # nothing drawn yet: a neutral range
+                self._yranges[id(plot)] = (-4.0, 0.0) if log else (-1.0, 1.0)
+                plot.enableAutoRange(y=False)
+                plot.setYRange(*self._yranges[id(plot)], padding=0.04)
+            return
+        low = min(float(a.min()) for a in finite)
+        high = max(float(a.max()) for a in finite)
+        lo, hi = nice_range(low, high, log)
+        if plot.legend is not None:
+            hi += (hi - lo) * LEGEND_HEADROOM  # room for the legend above the data
+        if self._yranges.get(id(plot)) != (lo, hi):
+            self._yranges[id(plot)] = (lo, hi)
+            plot.enableAutoRange(y=False)
+            plot.setYRange(lo, hi, padding=0.04)
+
+    def add_legend(self, plot: pg.PlotItem) -> pg.LegendItem:
+        """A compact one-row legend in the plot's top-right corner."""
+        legend = plot.addLegend(
+            offset=(-4, 2), labelTextSize="8pt", verSpacing=-8, horSpacing=10, colCount=1
+        )
+        legend.setBrush(pg.mkBrush(self.theme.background + "e0"))
+        legend.setLabelTextColor(self.theme.foreground)
+        return legend
+
+    def fit_legend(self, plot: pg.PlotItem) -> None:
+        """Lay the legend's entries out in rows of up to four."""
+        if plot.legend is not None:
+            plot.legend.setColumnCount(max(1, min(len(plot.legend.items), 4)))
+
+    def add_line(
+        self, plot: pg.PlotItem, name: str, colour: int, *, dashed: bool = False, width: float = 1.0
+    ) -> pg.PlotDataItem:
+        """A line trace (colour: index into the theme's colours, -1 for the target colour)."""
+        item = plot.plot(name=name, connect="finite")
+        item.setClipToView(True)
+        line = _Line(item, colour, dashed, width)
+        self._lines.append(line)
+        self._style_line(line)
+        return item
+
+    def remove_plot(self, plot: pg.PlotItem) -> None:
+        """Take a plot out (e.g. when the cell type changes the gates)."""
+        self.heatmaps = [h for h in self.heatmaps if h.plot is not plot]
+        self._lines = [ln for ln in self._lines if ln.item.getViewBox() is not plot.getViewBox()]
+        self._cursors.pop(id(plot), None)
+        self._alarms.pop(id(plot), None)
+        if plot in self.time_plots:
+            self.time_plots.remove(plot)
+        plot.setXLink(None)
+        self.plot_widget.removeItem(plot)
+
+    def add_context_action(self, action: QAction) -> None:
+        """Add ``action`` (e.g. "Export…") to the right-click menu of every plot of the panel,
+        including plots built later."""
+        self.context_actions.append(action)
+        for plot in self.time_plots:
+            plot.getViewBox().menu.addAction(action)
+
+    # ---- shared time axis ------------------------------------------------------------------
+    def link_x(self, master: pg.PlotItem) -> None:
+        """Link every time plot's x range to ``master``'s."""
+        self._master = master
+        for plot in self.time_plots:
+            if plot is not master:
+                plot.setXLink(master)
+
+    def set_time_labels(self, labels: tuple[str, ...] | None) -> None:
+        self._labels = labels
+        for plot in self.time_plots:
+            axis = plot.getAxis("bottom")
+            if isinstance(axis, TimeAxis):
+                axis.set_labels(labels)
+
+    def set_cursor(self, step: int) -> None:
+        """Move the cursor line to ``step`` (no redraw of data)."""
+        self._cursor_step = step
+        for line in self._cursors.values():
+            line.setValue(step)
+
+    def set_alarm(self, step: int | None) -> None:
+        """Mark the first step with NaN/Inf values (None: hide the mark)."""
+        self._alarm_step = step
+        for line in self._alarms.values():
+            line.setVisible(step is not None)
+            if step is not None:
+                line.setValue(step)
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def show_results(self, results: Results, view: ViewState) -> None:
+        """Draw ``results`` as seen through ``view`` (layer, picked units, reveal)."""
+        raise NotImplementedError
+
+    def csv_tables(self) -> dict[str, Table]:
+        """Exactly the data drawn: name -> (headers, array (rows, len(headers))). Heatmaps
+        have one row per unit (first column the unit index) and one column per step."""
+        return {name: make() for name, make in self._tables.items()}
+
+    # ---- theme -----------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.plot_widget.setBackground(theme.background)
+        for plot in self.time_plots:
+            self._style_plot(plot)
+        for heat in self.heatmaps:
+            heat.apply_theme(theme)
+        for line in self._lines:
+            self._style_line(line)
+        for line in self._cursors.values():
+            line.setPen(pg.mkPen(theme.cursor, width=1))
+        for line in self._alarms.values():
+            line.setPen(pg.mkPen(theme.alarm, width=1, style=Qt.PenStyle.DashLine))
+
+    def _style_plot(self, plot: pg.PlotItem) -> None:
+        fg = self.theme.foreground
+        for name in ("left", "bottom", "right"):
+            axis = plot.getAxis(name)
+            axis.setTextPen(fg)
+            if name != "right":
+                axis.setPen(fg)
+        title = plot.titleLabel.text
+        if title:
+            plot.setTitle(title, color=fg, size="9pt")
+        if plot.legend is not None:
+            plot.legend.setLabelTextColor(fg)
+            plot.legend.setBrush(pg.mkBrush(self.theme.background + "e0"))
+
+    def _style_line(self, line: _Line) -> None:
+        theme = self.theme
+        colour = theme.target if line.colour < 0 else theme.lines[line.colour % len(theme.lines)]
+        style = Qt.PenStyle.DashLine if line.dashed else Qt.PenStyle.SolidLine
+        line.item.setPen(pg.mkPen(colour, width=line.width, style=style))
+        if line.item.opts.get("symbol") is not None:
+            line.item.setSymbolBrush(colour)
+            line.item.setSymbolPen(colour)
+
+    # ---- hover -----------------------------------------------------------------------------
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        for heat in self.heatmaps:
+            if heat.plot.sceneBoundingRect().contains(pos):
+                point = heat.plot.vb.mapSceneToView(pos)
+                hit = heat.value_at(point.x(), point.y())
+                if hit is not None:
+                    unit, step, value = hit
+                    self.hovered.emit(f"{heat.title}: unit {unit}, step {step}, value {value:.6g}")
+                return

@@ -1,0 +1,82 @@
+"""Gates: one heatmap per gate of the selected layer (LSTM i, f, g, o; GRU r, z, n; the vanilla
+RNN's pre-activation)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from rnnviz.engine import GATE_NAMES
+from rnnviz.gui.panels.base import (
+    Heatmap,
+    Panel,
+    finite_or_nan,
+    heatmap_table,
+    symmetric_limit,
+)
+from rnnviz.gui.theme import Theme
+from rnnviz.session import Results, ViewState
+
+GATE_TITLES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g (tanh)",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n (tanh)",
+    "pre": "pre-activation W_ih x + W_hh h + b",
+}
+# Candidates are tanh outputs in [-1, 1], so they get the signed scale rather than [0, 1].
+SIGNED_GATES = {"g", "n"}
+
+
+def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
+    """Fixed levels: sigmoid gates [0, 1]; tanh candidates [-1, 1]; pre-activation ±max."""
+    if name == "pre":
+        m = symmetric_limit(values)
+        return -m, m
+    return (-1.0, 1.0) if name in SIGNED_GATES else (0.0, 1.0)
+
+
+class GatesPanel(Panel):
+    """One heatmap per gate; the set of heatmaps follows the cell type."""
+
+    key = "gates"
+    title = "Gates"
+
+    def __init__(self, theme: Theme, parent=None) -> None:
+        super().__init__(theme, parent)
+        self.gate_heatmaps: dict[str, Heatmap] = {}
+
+    def _build(self, names: tuple[str, ...]) -> None:
+        for heat in self.gate_heatmaps.values():
+            self.remove_plot(heat.plot)
+        self.gate_heatmaps = {}
+        for row, name in enumerate(names):
+            signed = name == "pre" or name in SIGNED_GATES
+            levels = (-1.0, 1.0) if signed else (0.0, 1.0)
+            heat = self.add_heatmap(row, GATE_TITLES[name], diverging=signed, levels=levels)
+            last = row == len(names) - 1
+            heat.plot.getAxis("bottom").setStyle(showValues=last)
+            if last:
+                heat.plot.setLabel("bottom", "step")
+            self.gate_heatmaps[name] = heat
+
+    def show_results(self, results: Results, view: ViewState) -> None:
+        self.results = results
+        cfg = results.document.config
+        names = GATE_NAMES[cfg.cell]
+        if tuple(self.gate_heatmaps) != names:
+            self._build(names)
+        steps = results.document.sequence.steps
+        shown = view.visible_states(steps)
+        self._tables = {}
+        for name, heat in self.gate_heatmaps.items():
+            values = results.trace.gates[name][view.layer]  # (T, H)
+            bounded = name != "pre" and results.nonfinite_step is None
+            data = finite_or_nan(values[:shown].T, bounded)
+            heat.set_levels(*gate_levels(name, values))
+            heat.set_data(data, steps)
+            self._tables[f"gate_{name}_layer{view.layer}"] = partial(heatmap_table, data)

@@ -1,0 +1,201 @@
+"""Stepping and playback: the transport bar and the player that advances the cursor.
+
+In reveal mode playing runs the forward pass step by step (states appear as they are
+computed) and then a backward sweep from the last step to the first (gradients appear as
+backpropagation reaches them).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+from rnnviz.session import Session, ViewState
+
+MIN_INTERVAL_MS = 16  # one frame; faster speeds advance several steps per tick
+_SP = QStyle.StandardPixmap
+
+
+def next_view(view: ViewState, steps: int, count: int) -> tuple[ViewState | None, bool]:
+    """The view ``count`` steps of playback after ``view`` and whether playback goes on.
+
+    Returns (new view or None when nothing moves, keep playing)."""
+    last = steps - 1
+    if view.reveal and view.phase == "backward":
+        step = max(view.step - count, 0)
+        return ViewState(step, view.layer, view.units, True, "backward"), step > 0
+    step = min(view.step + count, last)
+    if view.reveal and step == last:
+        # the forward pass is complete: the backward sweep starts from the last step
+        return ViewState(last, view.layer, view.units, True, "backward"), True
+    return ViewState(step, view.layer, view.units, view.reveal, "forward"), step < last
+
+
+class Player(QObject):
+    """Advances ``session.view`` at ``speed`` steps per second while playing."""
+
+    playing_changed = Signal(bool)
+
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.speed = 20.0
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    def set_speed(self, steps_per_second: float) -> None:
+        self.speed = max(float(steps_per_second), 0.1)
+        if self.playing:
+            self._timer.start(self._interval())
+
+    def _interval(self) -> int:
+        return max(MIN_INTERVAL_MS, round(1000.0 / self.speed))
+
+    def _per_tick(self) -> int:
+        return max(1, round(self.speed * self._interval() / 1000.0))
+
+    def toggle(self) -> None:
+        self.stop() if self.playing else self.play()
+
+    def play(self) -> None:
+        """Start playing; from the end, start over (in reveal mode with the forward pass)."""
+        view = self.session.view
+        last = self.session.document.sequence.steps - 1
+        if view.reveal and view.phase == "backward" and view.step == 0:
+            self.session.set_view(step=0, phase="forward")
+        elif not view.reveal and view.step >= last:
+            self.session.set_view(step=0)
+        if self.playing:
+            return
+        self._timer.start(self._interval())
+        self.playing_changed.emit(True)
+
+    def stop(self) -> None:
+        if self.playing:
+            self._timer.stop()
+            self.playing_changed.emit(False)
+
+    def _tick(self) -> None:
+        steps = self.session.document.sequence.steps
+        view, keep = next_view(self.session.view, steps, self._per_tick())
+        if view is not None:
+            self.session.set_view(view)
+        if not keep:
+            self.stop()
+
+
+class TransportBar(QWidget):
+    """|◀ ◀ ▶ ▶ ▶| buttons, a step slider and spin box, the speed, and the reveal switch.
+    Bound two-way to ``session.view`` (widgets updated under signal blockers)."""
+
+    def __init__(self, session: Session, player: Player, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.player = player
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+
+        def button(icon: _SP, tip: str, slot) -> QToolButton:
+            b = QToolButton()
+            b.setIcon(self.style().standardIcon(icon))
+            b.setToolTip(tip)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(slot)
+            layout.addWidget(b)
+            return b
+
+        self.first_button = button(
+            _SP.SP_MediaSkipBackward, "First step (Home)", lambda: self.go(0)
+        )
+        self.back_button = button(
+            _SP.SP_MediaSeekBackward, "Previous step (←)", lambda: self.move(-1)
+        )
+        self.play_button = button(_SP.SP_MediaPlay, "Play / pause (Space)", player.toggle)
+        self.forward_button = button(_SP.SP_MediaSeekForward, "Next step (→)", lambda: self.move(1))
+        self.last_button = button(_SP.SP_MediaSkipForward, "Last step (End)", lambda: self.go(-1))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setToolTip("Cursor step")
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(QLabel("Step"))
+        self.step_spin = QSpinBox()
+        self.step_spin.setKeyboardTracking(False)
+        self.step_spin.setToolTip("Type a step and press Enter")
+        layout.addWidget(self.step_spin)
+        self.steps_label = QLabel()
+        layout.addWidget(self.steps_label)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Speed"))
+        self.speed_spin = QSpinBox()
+        self.speed_spin.setRange(1, 2000)
+        self.speed_spin.setSuffix(" steps/s")
+        self.speed_spin.setValue(round(player.speed))
+        self.speed_spin.setKeyboardTracking(False)
+        layout.addWidget(self.speed_spin)
+        layout.addSpacing(12)
+        self.reveal_check = QCheckBox("Reveal")
+        self.reveal_check.setToolTip(
+            "Show only what has been computed so far: the forward pass "
+            "step by step, then gradients flowing backwards"
+        )
+        self.reveal_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(self.reveal_check)
+        self.phase_label = QLabel()
+        self.phase_label.setMinimumWidth(120)
+        layout.addWidget(self.phase_label)
+
+        self.slider.valueChanged.connect(lambda v: self.session.set_view(step=v))
+        self.step_spin.valueChanged.connect(lambda v: self.session.set_view(step=v))
+        self.speed_spin.valueChanged.connect(player.set_speed)
+        self.reveal_check.toggled.connect(self.set_reveal)
+        player.playing_changed.connect(
+            lambda on: self.play_button.setIcon(
+                self.style().standardIcon(_SP.SP_MediaPause if on else _SP.SP_MediaPlay)
+            )
+        )
+        self.show_view(session.view)
+
+    def go(self, step: int) -> None:
+        """Jump to ``step`` (negative counts from the end)."""
+        steps = self.session.document.sequence.steps
+        self.session.set_view(step=step % steps if step < 0 else step)
+
+    def move(self, delta: int) -> None:
+        self.session.set_view(step=self.session.view.step + delta)
+
+    def set_reveal(self, on: bool) -> None:
+        self.session.set_view(reveal=on, phase="forward")
+
+    def show_view(self, view: ViewState) -> None:
+        """Reflect ``view`` in the widgets without feeding changes back."""
+        last = self.session.document.sequence.steps - 1
+        with (
+            QSignalBlocker(self.slider),
+            QSignalBlocker(self.step_spin),
+            QSignalBlocker(self.reveal_check),
+        ):
+            self.slider.setRange(0, last)
+            self.step_spin.setRange(0, last)
+            self.slider.setValue(view.step)
+            self.step_spin.setValue(view.step)
+            self.reveal_check.setChecked(view.reveal)
+        self.steps_label.setText(f"/ {last}")
+        if view.reveal:
+            self.phase_label.setText(
+                "forward pass" if view.phase == "forward" else "backward (BPTT)"
+            )
+        else:
+            self.phase_label.setText("")

@@ -1,0 +1,40 @@
+"""Fixtures for the window tests: a fresh window over the sine demo, with settings kept in a
+temporary INI file so the user's own settings are never read or written."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from rnnviz.demos import load_demo
+from rnnviz.gui.main_window import MainWindow
+from rnnviz.gui.theme import LIGHT
+from rnnviz.session import Session
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "rnnviz.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Build a shown window over a session (the sine demo by default)."""
+
+    def make(session: Session | None = None, **kwargs) -> MainWindow:
+        window = MainWindow(
+            session or Session(load_demo("sine")), settings=settings, theme=LIGHT, **kwargs
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        window.redraw_now()
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    return make_window()
