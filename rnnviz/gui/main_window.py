@@ -40,6 +40,7 @@ from rnnviz.gui.scheduler import ComputeScheduler, RedrawScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
 from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
 from rnnviz.gui.transport import Player, TransportBar
+from rnnviz.gui.undo import Editor
 from rnnviz.session import Results, Session, ViewState
 
 DEFAULT_SIZE = (1280, 800)
@@ -51,6 +52,8 @@ SHORTCUTS = (
     ("Space", "play / pause"),
     ("R", "reveal mode on / off"),
     ("Ctrl+O", "open a sequence or weights file"),
+    ("Ctrl+Z", "undo"),
+    ("Ctrl+Shift+Z  /  Ctrl+Y", "redo"),
     ("Esc", "leave a text field (so the keys above step again)"),
     ("F1", "this list"),
 )
@@ -126,7 +129,8 @@ class MainWindow(QMainWindow):
         hidden.view_requested.connect(lambda changes: self.session.set_view(**changes))
         hidden.message.connect(self.show_message)
 
-        self.model_panel = ModelPanel(self.session)
+        self.editor = Editor(self.session, self)
+        self.model_panel = ModelPanel(self.session, self.editor)
         self.model_panel.message.connect(self.show_message)
         self.inspector = Inspector()
         self.player = Player(self.session, self)
@@ -280,6 +284,15 @@ class MainWindow(QMainWindow):
         self.file_menu.addSeparator()
         self.quit_action = self.file_menu.addAction("&Quit", self.close)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+        self.edit_menu = menu.addMenu("&Edit")
+        self.undo_action = self.editor.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence.StandardKey.Undo])
+        self.redo_action = self.editor.stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addAction(self.redo_action)
+        self.edit_menu.addSeparator()
 
         view = menu.addMenu("&View")
         panels = view.addMenu("&Panels")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.engine import EngineError
+from rnnviz.gui.undo import Editor
 from rnnviz.session import Document, Session, SessionError, Task
 
 CELLS = (("RNN (tanh)", "rnn_tanh"), ("RNN (ReLU)", "rnn_relu"), ("LSTM", "lstm"), ("GRU", "gru"))
@@ -53,9 +54,11 @@ class ModelPanel(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, editor: Editor | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.editor = editor
         self._shown: tuple = ()
         self.cell = _combo(CELLS)
         self.hidden = QSpinBox()
@@ -116,13 +119,16 @@ class ModelPanel(QWidget):
         outer.addStretch(1)
 
         for combo in (self.cell, self.init, self.readout, self.loss, self.where):
-            combo.currentIndexChanged.connect(self.apply)
-        for spin in (self.hidden, self.layers, self.seed, self.forget):
-            spin.valueChanged.connect(self.apply)
+            combo.currentIndexChanged.connect(lambda _=0: self.apply())
+        # A run of spin-box steps of one setting is one undo step.
+        for name, spin in (("hidden", self.hidden), ("layers", self.layers), ("seed", self.seed),
+                           ("forget", self.forget)):
+            spin.valueChanged.connect(lambda _=0, n=name: self.apply(merge=n))
         self.scale.valueChanged.connect(self._scale_spin_changed)
         self.scale_slider.valueChanged.connect(self._scale_slider_changed)
-        self.scale_on.toggled.connect(self.apply)
-        self.forget_on.toggled.connect(self.apply)
+        self.scale_slider.sliderReleased.connect(self._seal)
+        self.scale_on.toggled.connect(lambda _=False: self.apply())
+        self.forget_on.toggled.connect(lambda _=False: self.apply())
         self.show_document(session.document)
 
     # ---- document -> widgets ---------------------------------------------------------------
@@ -198,12 +204,16 @@ class ModelPanel(QWidget):
     def _scale_slider_changed(self, pos: int) -> None:
         with QSignalBlocker(self.scale):
             self.scale.setValue(pos * SLIDER_MAX / SLIDER_STEPS)
-        self.apply()
+        self.apply(merge="scale")
 
     def _scale_spin_changed(self, value: float) -> None:
         with QSignalBlocker(self.scale_slider):
             self.scale_slider.setValue(self._slider_pos(value))
-        self.apply()
+        self.apply(merge="scale")
+
+    def _seal(self) -> None:
+        if self.editor is not None:
+            self.editor.seal()
 
     def build_document(self) -> Document:
         """The session's document with the settings shown; raises EngineError/SessionError."""
@@ -228,8 +238,9 @@ class ModelPanel(QWidget):
             new = new.with_task(task)
         return new
 
-    def apply(self) -> None:
-        """Send the shown settings to the session (a one-line message if they do not fit)."""
+    def apply(self, merge: str | None = None) -> None:
+        """Send the shown settings to the session as an undoable edit (a one-line message if
+        they do not fit). Edits with the same ``merge`` key in a row are one undo step."""
         try:
             doc = self.build_document()
         except (EngineError, SessionError, ValueError) as exc:
@@ -237,5 +248,12 @@ class ModelPanel(QWidget):
             self._shown = ()
             self.show_document(self.session.document)
             return
-        self.session.set_document(doc)
+        if self.editor is not None:
+            # Slider drags and spin-box runs of one setting merge into one undo step.
+            key = None if merge is None else f"model:{merge}"
+            self.editor.apply(doc, "Change model settings", merge_key=key)
+            if merge is None:
+                self.editor.seal()
+        else:
+            self.session.set_document(doc)
         self._enable(self.session.document)
