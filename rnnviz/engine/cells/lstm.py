@@ -77,14 +77,27 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
     steps, hidden = g.shape
     act, cs, tc, hs = buf["act"], buf["c"], buf["tc"], buf["h"]
     i, f, gg, o = act[:, 0], act[:, 1], act[:, 2], act[:, 3]
-    c_prev = shifted(c0, cs)
     # dL/dc_t gains dh_t ⊙ coef_c; pre-activation grads are coef ⊙ (dc, dc, dc, dh).
-    coef_c = o * (1.0 - tc * tc)
+    # Computed in place over all steps (no temporaries): i(1-i)·g, f(1-f)·c_{t-1},
+    # (1-g²)·i, o(1-o)·tanh(c_t) and o·(1-tanh²(c_t)).
     coef = np.empty((steps, 4, hidden), x.dtype)
-    coef[:, 0] = gg * i * (1.0 - i)
-    coef[:, 1] = c_prev * f * (1.0 - f)
-    coef[:, 2] = i * (1.0 - gg * gg)
-    coef[:, 3] = tc * o * (1.0 - o)
+    ci, cf, cg, co = coef[:, 0], coef[:, 1], coef[:, 2], coef[:, 3]
+    np.subtract(1.0, i, out=ci)
+    ci *= i
+    ci *= gg
+    np.subtract(1.0, f, out=cf)
+    cf *= f
+    cf[0] *= c0
+    cf[1:] *= cs[:-1]
+    np.multiply(gg, gg, out=cg)
+    np.subtract(1.0, cg, out=cg)
+    cg *= i
+    np.subtract(1.0, o, out=co)
+    co *= o
+    co *= tc
+    coef_c = np.multiply(tc, tc)
+    np.subtract(1.0, coef_c, out=coef_c)
+    coef_c *= o
     dh_all = np.empty((steps, hidden), x.dtype)
     dc_all = np.empty((steps, hidden), x.dtype)
     dpre = np.empty((steps, 4, hidden), x.dtype)
