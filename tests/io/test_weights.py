@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -513,58 +514,38 @@ def test_zip_with_a_non_npy_member_is_refused(tmp_path):
 # --------------------------------------------------------------------------- PyTorch
 
 
-def test_round_trip_through_torch(tmp_path):
-    torch = pytest.importorskip("torch")
-    from safetensors.torch import load_file as load_torch_safetensors
+GOLDEN = Path(__file__).resolve().parents[1] / "engine" / "golden"
 
-    torch.manual_seed(0)
 
-    class Model(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = torch.nn.LSTM(3, 5, num_layers=2, batch_first=True)
-            self.fc = torch.nn.Linear(5, 2)
-
-        def forward(self, x):
-            return self.fc(self.rnn(x)[0])
-
-    model = Model().double()
-    x = np.random.default_rng(5).normal(size=(8, 3))
-    with torch.no_grad():
-        expected = model(torch.from_numpy(x)[None])[0].numpy()
-
-    # A checkpoint as a training script would write it, with extra entries.
-    torch.save({"model": model.state_dict(), "epoch": 12}, tmp_path / "ckpt.pt")
-    lw = load_weights(tmp_path / "ckpt.pt")
-    assert lw.prefix == "rnn."
-    assert (lw.config.cell, lw.config.num_layers, lw.config.output_size) == ("lstm", 2, 2)
-    np.testing.assert_allclose(engine_forward(lw, x).output, expected, rtol=1e-10, atol=1e-12)
-
-    torch.save({"state_dict": model.rnn.state_dict()}, tmp_path / "rnn_only.pth")
-    assert load_weights(tmp_path / "rnn_only.pth").config.output_size is None
-
-    # Saved by rnnviz, loaded straight into fresh torch modules.
-    rnn_keys = [k for k in lw.state_dict if not k.startswith("readout.")]
-    for suffix in (".npz", ".safetensors"):
-        path = tmp_path / f"saved{suffix}"
-        save_weights(path, lw.state_dict, lw.config.cell)
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                loaded = {k: torch.from_numpy(data[k]) for k in data.files if k != CELL_MARKER}
-        else:
-            loaded = load_torch_safetensors(path)
-        fresh = Model().double()
-        fresh.rnn.load_state_dict({k: loaded[k] for k in rnn_keys})
-        fresh.fc.load_state_dict(
-            {"weight": loaded["readout.weight"], "bias": loaded["readout.bias"]}
-        )
-        with torch.no_grad():
-            got = fresh(torch.from_numpy(x)[None])[0].numpy()
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-
-    torch.save(torch.nn.GRU(2, 3), tmp_path / "whole_model.pt")
-    with pytest.raises(FileFormatError, match=r"holds pickled Python objects .* model\.state_dict"):
-        load_weights(tmp_path / "whole_model.pt")
-    (tmp_path / "junk.pt").write_bytes(b"\x80\x02garbage")
-    with pytest.raises(FileFormatError, match=r"^junk\.pt: "):
-        load_weights(tmp_path / "junk.pt")
+@pytest.mark.parametrize("fixture", ["lstm_L2_bias", "gru_L1_nobias", "rnn_relu_L2_bias"])
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_weights_written_by_torch_load_and_save_back_in_torch_layout(tmp_path, fixture, suffix):
+    """The golden fixtures hold state dicts exactly as torch wrote them (names, order, shapes);
+    loading one reproduces torch's hidden states, and saving writes torch's names and shapes,
+    which is what ``module.load_state_dict(strict=True)`` needs."""
+    with np.load(GOLDEN / f"{fixture}.npz", allow_pickle=False) as data:
+        names = [str(n) for n in data["param_names"]]
+        torch_sd = {n: data[n] for n in names}
+        x, h_torch = data["x"], data["trace.hidden"]
+        cell = str(data["cell"])
+    path = tmp_path / f"torch_written{suffix}"
+    if suffix == ".npz":
+        np.savez(path, **torch_sd)
+    else:
+        safetensors.numpy.save_file(torch_sd, str(path))
+    lw = load_weights(path, nonlinearity="relu" if cell == "rnn_relu" else "tanh")
+    assert lw.config.cell == cell
+    net = Network.from_config(lw.config)
+    net.load_state_dict(lw.state_dict)
+    with np.load(GOLDEN / f"{fixture}.npz", allow_pickle=False) as data:
+        h0 = data["h0"]
+        c0 = data["c0"] if "c0" in data.files else None
+    np.testing.assert_allclose(net.forward(x, h0, c0).hidden, h_torch, atol=1e-12)
+    saved = tmp_path / f"saved{suffix}"
+    save_weights(saved, lw.state_dict, cell)
+    back = read_weight_arrays(saved)
+    assert {k: v.shape for k, v in back.items() if k != CELL_MARKER} == {
+        k: v.shape for k, v in torch_sd.items()
+    }
+    for name in names:
+        np.testing.assert_array_equal(back[name], torch_sd[name])
