@@ -253,19 +253,25 @@ class Results:
     seconds: float
 
 
-def compute(document: Document, progress: Callable[[float], None] | None = None) -> Results:
+def compute(document: Document, progress: Callable[[float], None] | None = None,
+            previous: Results | None = None) -> Results:
     """Run the engine over the document: forward, loss, backward. Pure; thread-safe.
 
     ``progress`` receives the fraction done (0..1); raising from it aborts the computation.
+    ``previous``: results of an earlier document; when it had the same network, the forward
+    pass resumes from the first changed input step instead of starting over.
     """
     start = time.perf_counter()
     net = document.network()
+    resume = None
+    if previous is not None and _same_network(previous.document, document):
+        resume = previous.trace
     seq, task = document.sequence, document.task
 
     def part(offset: float):
         return None if progress is None else (lambda f: progress(offset + 0.5 * f))
 
-    trace = net.forward(seq.inputs, progress=part(0.0))
+    trace = net.forward(seq.inputs, progress=part(0.0), resume=resume)
     loss = None
     if task.loss != "none" and net.config.output_size is not None:
         loss = net.loss(trace, seq.targets, task.loss, task.where, seq.target_mask)
@@ -280,6 +286,11 @@ def compute(document: Document, progress: Callable[[float], None] | None = None)
     bad = [s for s in (trace.nonfinite_step, grads.nonfinite_step) if s is not None]
     return Results(document, trace, grads, loss, min(bad) if bad else None,
                    time.perf_counter() - start)
+
+
+def _same_network(a: Document, b: Document) -> bool:
+    """Whether two documents' networks compute the same function (same config and weights)."""
+    return a.config == b.config and a.weights is b.weights
 
 
 class Session:
@@ -299,6 +310,7 @@ class Session:
         self._document = document
         self._saved: Document | None = document
         self._results: Results | None = None
+        self._previous: Results | None = None
         self._view = self._clamp(view or ViewState(), document)
         self.path = path
 
@@ -343,7 +355,7 @@ class Session:
     def results(self) -> Results:
         """The results for the current document, computed now if they are stale."""
         if self._results is None:
-            self.accept(compute(self._document))
+            self.accept(compute(self._document, previous=self._previous))
         return self._results  # type: ignore[return-value]
 
     @property
@@ -351,11 +363,18 @@ class Session:
         """The current results without computing (None while stale)."""
         return self._results
 
+    @property
+    def previous_results(self) -> Results | None:
+        """The most recently installed results, even if the document has moved on since: what
+        :func:`compute` can resume from."""
+        return self._previous
+
     def accept(self, results: Results) -> bool:
         """Install results computed elsewhere; ignored (False) if the document has moved on."""
         if results.document is not self._document:
             return False
         self._results = results
+        self._previous = results
         self.results_changed.emit(results)
         return True
 

@@ -11,7 +11,8 @@ from threadpoolctl import ThreadpoolController
 from rnnviz.engine import losses as _losses
 from rnnviz.engine.activations import apply_readout, readout_backward
 from rnnviz.engine.cells import GATE_NAMES, KERNELS
-from rnnviz.engine.cells.base import LayerParams
+from rnnviz.engine.cells.base import LayerGrads, LayerParams
+from rnnviz.engine.cells.base import param_grads as _param_grads
 from rnnviz.engine.config import NetworkConfig
 from rnnviz.engine.errors import EngineError
 from rnnviz.engine.init import expected_shapes, init_params
@@ -145,18 +146,32 @@ class Network:
         return _as_array("x", a, a.shape, self._dtype)
 
     def forward(self, x: Any, h0: Any = None, c0: Any = None,
-                progress: Progress | None = None) -> Trace:
-        """Run the whole sequence x (T, I) from h0, c0 (L, H) (zeros by default)."""
+                progress: Progress | None = None, resume: Trace | None = None) -> Trace:
+        """Run the whole sequence x (T, I) from h0, c0 (L, H) (zeros by default).
+
+        ``resume``: a trace this network computed before with the same parameters and initial
+        state; the steps before the first input that differs from it are copied, not recomputed
+        (an edit at step t costs only the steps from t on).
+        """
         x = self._check_input(x)
         h0, c0 = self._initial(h0, c0)
         cfg = self._config
         steps = x.shape[0]
+        start = self._resume_step(resume, x, h0, c0)
+        if start == steps and resume is not None:
+            return resume
         buf = self._kernel.alloc(cfg.num_layers, steps, cfg.hidden_size, self._dtype)
+        if start:
+            for name, a in buf.items():
+                a[:, :start] = resume.buffers[name][:, :start]
         inp = x
-        spans = _chunks(steps)
+        spans = [(t0 + start, t1 + start) for t0, t1 in _chunks(steps - start)]
         with np.errstate(all="ignore"), _BLAS.limit(limits=1, user_api="blas"):
             for k, p in enumerate(self._layers):
                 h_prev, c_prev = h0[k], None if c0 is None else c0[k]
+                if start:
+                    h_prev = buf["h"][k, start - 1]
+                    c_prev = None if c0 is None else buf["c"][k, start - 1]
                 for n, (t0, t1) in enumerate(spans):
                     part = {name: a[k, t0:t1] for name, a in buf.items()}
                     self._kernel.forward(p, inp[t0:t1], h_prev, c_prev, part)
@@ -180,6 +195,23 @@ class Network:
             nonfinite_step=first_nonfinite(hidden, cell, output),
             buffers=readonly_mapping(dict(buf)),
         )
+
+    def _resume_step(self, resume: Trace | None, x: np.ndarray, h0: np.ndarray,
+                     c0: np.ndarray | None) -> int:
+        """The first step that must be computed afresh when resuming from ``resume``."""
+        if resume is None:
+            return 0
+        cfg = self._config
+        if (resume.cell_type != cfg.cell or resume.input.shape != x.shape
+                or resume.hidden.shape[0] != cfg.num_layers
+                or resume.hidden.shape[2] != cfg.hidden_size
+                or resume.input.dtype != self._dtype
+                or not np.array_equal(resume.h0, h0)
+                or (c0 is not None and not np.array_equal(resume.c0, c0))
+                or (cfg.output_size is not None) != (resume.output is not None)):
+            return 0
+        changed = np.flatnonzero(np.any(resume.input != x, axis=1))
+        return int(changed[0]) if changed.size else x.shape[0]
 
     def step(self, x_t: Any, state: State | None = None) -> tuple[State, StepRecord]:
         """Advance one timestep from ``state`` (None: zeros). x_t (I,)."""
@@ -256,6 +288,7 @@ class Network:
             d_h0 = np.empty((layers, hidden_size), dt)
             d_c0 = np.empty((layers, hidden_size), dt) if dcn is not None else None
             spans = _chunks(steps, reverse=True)
+            pieces: list[tuple[int, LayerGrads]] = []
             blas = _BLAS.limit(limits=1, user_api="blas")
             for k in range(layers - 1, -1, -1):
                 layer_in = trace.input if k == 0 else trace.hidden[k - 1]
@@ -277,13 +310,7 @@ class Network:
                     if d_cell is not None:
                         d_cell[k, t0:t1] = res.cell
                     g_below[t0:t1] = res.input
-                    for name, val in res.params.items():
-                        kind, part = name.split("_")
-                        key = f"{'weight' if kind == 'w' else 'bias'}_{part}_l{k}"
-                        if key in param_grads:
-                            param_grads[key] += val
-                        else:
-                            param_grads[key] = val
+                    pieces.append((k, res))
                     if progress is not None:
                         done = (layers - 1 - k) * len(spans) + n + 1
                         progress(done / (layers * len(spans)))
@@ -291,10 +318,23 @@ class Network:
                 if d_c0 is not None:
                     d_c0[k] = dc
                 g = g_below
+        order = list(expected_shapes(cfg))
+
+        def all_param_grads() -> dict[str, np.ndarray]:
+            """Summed over chunks; computed only when someone asks for them."""
+            out = dict(param_grads)
+            with np.errstate(all="ignore"):
+                for k, res in pieces:
+                    for name, val in _param_grads(res, cfg.bias).items():
+                        kind, part = name.split("_")
+                        key = f"{'weight' if kind == 'w' else 'bias'}_{part}_l{k}"
+                        out[key] = out[key] + val if key in out else val
+            return {key: out[key] for key in order}
+
         return Grads(
             hidden=freeze(d_hid), cell=freeze(d_cell), input=freeze(g),
-            params=readonly_mapping(param_grads), h0=freeze(d_h0), c0=freeze(d_c0),
-            d_logits=freeze(dz), nonfinite_step=first_nonfinite(d_hid, d_cell),
+            h0=freeze(d_h0), c0=freeze(d_c0), d_logits=freeze(dz),
+            nonfinite_step=first_nonfinite(d_hid, d_cell), params_fn=all_param_grads,
         )
 
     # ---- losses -----------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
@@ -101,11 +102,16 @@ class Grads:
     hidden: np.ndarray
     cell: np.ndarray | None
     input: np.ndarray
-    params: Mapping[str, np.ndarray]
     h0: np.ndarray
     c0: np.ndarray | None
     d_logits: np.ndarray | None
     nonfinite_step: int | None
+    params_fn: Callable[[], dict[str, np.ndarray]] = field(repr=False)
+
+    @cached_property
+    def params(self) -> Mapping[str, np.ndarray]:
+        """dL/dθ under the state dict's names (computed on first use: two matmuls per layer)."""
+        return readonly_mapping(self.params_fn())
 
     @property
     def hidden_norm(self) -> np.ndarray:

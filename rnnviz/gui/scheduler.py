@@ -76,9 +76,11 @@ class ComputeWorker(QThread):
     done = Signal(object)
     progressed = Signal(float)
 
-    def __init__(self, doc: Document, parent: QObject | None = None) -> None:
+    def __init__(self, doc: Document, previous: Results | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
+        self.previous = previous
         self.cancelled = False
 
     def _progress(self, fraction: float) -> None:
@@ -88,7 +90,7 @@ class ComputeWorker(QThread):
 
     def run(self) -> None:
         try:
-            results = compute(self.doc, self._progress)
+            results = compute(self.doc, self._progress, previous=self.previous)
         except _Cancelled:
             return
         except (EngineError, SessionError, ValueError, FloatingPointError, MemoryError) as exc:
@@ -139,11 +141,11 @@ class ComputeScheduler(QObject):
             self.cancel()
         if work_units(doc) <= self.sync_limit:
             try:
-                session.accept(compute(doc))
+                session.accept(compute(doc, previous=session.previous_results))
             except (EngineError, SessionError, ValueError, FloatingPointError) as exc:
                 self.failed.emit(f"cannot compute: {exc}")
             return
-        worker = ComputeWorker(doc, self)
+        worker = ComputeWorker(doc, session.previous_results, self)
         worker.progressed.connect(self.progress.emit)
         worker.done.connect(self._on_done)
         worker.finished.connect(self._on_thread_finished)

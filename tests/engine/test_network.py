@@ -250,3 +250,33 @@ def test_bad_config_values_are_refused_with_their_name():
         Network(hidden_size=0)
     with pytest.raises(EngineError, match="recurrent_scale must be a finite number"):
         Network(recurrent_scale=float("nan"))
+
+
+@pytest.mark.parametrize("cell", CELL_TYPES)
+def test_resumed_forward_equals_a_fresh_run(cell):
+    import rnnviz.engine.network as network_module
+
+    net = Network(cell=cell, input_size=2, hidden_size=5, num_layers=2, output_size=1, seed=1)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 2))
+    first = net.forward(x)
+    assert net.forward(x.copy(), resume=first) is first  # nothing changed: nothing recomputed
+    old_chunk = network_module.CHUNK
+    network_module.CHUNK = 7  # resuming must also work across chunk boundaries
+    try:
+        for t in (0, 1, 13, 39):
+            edited = x.copy()
+            edited[t, 1] += 0.5
+            resumed = net.forward(edited, resume=first)
+            fresh = net.forward(edited)
+            # equal up to round-off (the input projection is a matmul over a shorter span)
+            np.testing.assert_allclose(resumed.hidden, fresh.hidden, rtol=0, atol=1e-14)
+            np.testing.assert_allclose(resumed.output, fresh.output, rtol=0, atol=1e-14)
+            for name in fresh.gates:
+                np.testing.assert_allclose(resumed.gates[name], fresh.gates[name], atol=1e-14)
+            np.testing.assert_array_equal(resumed.hidden[:, :t], first.hidden[:, :t])
+    finally:
+        network_module.CHUNK = old_chunk
+    other = net.forward(x, h0=np.ones((2, 5)))
+    np.testing.assert_allclose(net.forward(x, h0=np.ones((2, 5)), resume=first).hidden,
+                               other.hidden, atol=1e-14)  # another initial state is not resumed from

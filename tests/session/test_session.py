@@ -108,3 +108,21 @@ def test_exploding_run_reports_first_nonfinite_step():
     res = compute(doc.with_config(cfg))
     assert res.nonfinite_step is not None and res.nonfinite_step < 400
     assert isinstance(res, Results)
+
+
+def test_compute_resumes_from_previous_results_only_for_the_same_network():
+    doc = _doc(steps=50)
+    first = compute(doc)
+    x = np.array(doc.sequence.inputs)
+    x[30, 0] = 2.0
+    edited = doc.with_sequence(doc.sequence.with_inputs(x))
+    resumed = compute(edited, previous=first)
+    np.testing.assert_allclose(resumed.trace.hidden, compute(edited).trace.hidden, atol=1e-14)
+    np.testing.assert_allclose(resumed.grads.hidden, compute(edited).grads.hidden, atol=1e-14)
+    np.testing.assert_array_equal(resumed.trace.hidden[:, :30], first.trace.hidden[:, :30])
+    other = edited.with_config(edited.config.replace(seed=9))
+    np.testing.assert_array_equal(compute(other, previous=first).trace.hidden,
+                                  compute(other).trace.hidden)
+    # a target-only edit reuses the whole forward pass
+    retarget = doc.with_sequence(Sequence(doc.sequence.inputs, targets=np.zeros((50, 1))))
+    assert compute(retarget, previous=first).trace is first.trace

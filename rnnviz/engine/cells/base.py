@@ -37,14 +37,19 @@ class LayerGrads:
     """Gradients through one layer.
 
     hidden (T, H) total dL/dh_t; cell (T, H) or None; input (T, I) dL/dx_t for this layer's
-    input; params keys "w_ih", "w_hh", "b_ih", "b_hh" (b_* absent without bias);
-    h0 (H,), c0 (H,) or None.
+    input; h0 (H,), c0 (H,) or None. The parameter gradients follow from
+    d_gates_x (T, G·H) = dL/d(W_ih x_t + b_ih) and d_gates_h (T, G·H) = dL/d(W_hh h_{t-1} + b_hh)
+    with x (T, I) and h_prev (T, H): see :func:`param_grads` (left to the caller, so that views
+    which never show them need not pay for two large matmuls).
     """
 
     hidden: np.ndarray
     cell: np.ndarray | None
     input: np.ndarray
-    params: dict[str, np.ndarray]
+    d_gates_x: np.ndarray
+    d_gates_h: np.ndarray
+    x: np.ndarray
+    h_prev: np.ndarray
     h0: np.ndarray
     c0: np.ndarray | None
 
@@ -57,15 +62,11 @@ def shifted(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
     return out
 
 
-def param_grads(p: LayerParams, d_gates_x: np.ndarray, d_gates_h: np.ndarray,
-                x: np.ndarray, h_prev: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Parameter and input gradients as one matmul each over all steps.
-
-    d_gates_x (T, G·H): dL/d(W_ih x + b_ih); d_gates_h (T, G·H): dL/d(W_hh h + b_hh);
-    x (T, I); h_prev (T, H). Returns (params dict, dL/dx (T, I)).
-    """
-    grads = {"w_ih": d_gates_x.T @ x, "w_hh": d_gates_h.T @ h_prev}
-    if p.b_ih is not None:
-        grads["b_ih"] = d_gates_x.sum(axis=0)
-        grads["b_hh"] = d_gates_h.sum(axis=0)
-    return grads, d_gates_x @ p.w_ih
+def param_grads(g: LayerGrads, bias: bool) -> dict[str, np.ndarray]:
+    """Parameter gradients of one layer as one matmul each over all steps:
+    keys "w_ih" (G·H, I), "w_hh" (G·H, H), and "b_ih", "b_hh" (G·H,) with ``bias``."""
+    grads = {"w_ih": g.d_gates_x.T @ g.x, "w_hh": g.d_gates_h.T @ g.h_prev}
+    if bias:
+        grads["b_ih"] = g.d_gates_x.sum(axis=0)
+        grads["b_hh"] = g.d_gates_h.sum(axis=0)
+    return grads

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.engine.activations import sigmoid
-from rnnviz.engine.cells.base import LayerGrads, LayerParams, param_grads, shifted
+from rnnviz.engine.cells.base import LayerGrads, LayerParams, shifted
 
 _HALF = np.array([0.5, 0.5, 1.0])
 
@@ -97,8 +97,7 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
         np.add(dhn, tmp, out=dhn)
     dgx = dgh_flat.copy()
     dgx[:, 2 * hidden:] = dn_pre * dh_all
-    params, dx = param_grads(p, dgx, dgh_flat, x, h_prev)
-    return LayerGrads(dh_all, None, dx, params, dhn, None)
+    return LayerGrads(dh_all, None, dgx @ p.w_ih, dgx, dgh_flat, x, h_prev, dhn, None)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.engine.activations import sigmoid
-from rnnviz.engine.cells.base import LayerGrads, LayerParams, param_grads, shifted
+from rnnviz.engine.cells.base import LayerGrads, LayerParams, shifted
 
 _HALF = np.array([0.5, 0.5, 1.0, 0.5])
 _SHIFT = np.array([0.5, 0.5, 0.0, 0.5])
@@ -115,8 +115,8 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
         np.multiply(ko, dh, out=do)
         np.multiply(dc, ft, out=dcn)
         np.dot(wt, dp, out=dhn)
-    params, dx = param_grads(p, dpre_flat, dpre_flat, x, shifted(h0, hs))
-    return LayerGrads(dh_all, dc_all, dx, params, dhn, dcn)
+    return LayerGrads(dh_all, dc_all, dpre_flat @ p.w_ih, dpre_flat, dpre_flat, x,
+                      shifted(h0, hs), dhn, dcn)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c: np.ndarray):

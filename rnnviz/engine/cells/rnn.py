@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.engine.cells.base import LayerGrads, LayerParams, param_grads, shifted
+from rnnviz.engine.cells.base import LayerGrads, LayerParams, shifted
 
 
 def alloc(layers: int, steps: int, hidden: int, dtype: np.dtype) -> dict[str, np.ndarray]:
@@ -53,8 +53,8 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
         np.add(gt, dhn, out=dh)
         np.multiply(dh, dt, out=da)
         np.dot(wt, da, out=dhn)
-    params, dx = param_grads(p, da_all, da_all, x, shifted(h0, hs))
-    return LayerGrads(dh_all, None, dx, params, dhn, None)
+    return LayerGrads(dh_all, None, da_all @ p.w_ih, da_all, da_all, x, shifted(h0, hs), dhn,
+                      None)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c):
