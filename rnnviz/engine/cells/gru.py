@@ -87,7 +87,7 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
     dgh_flat = dgh.reshape(steps, 3 * hidden)
     dhn = np.array(dh_last, dtype=x.dtype)
     tmp = np.empty(hidden, x.dtype)
-    wt = p.w_hh.T
+    wt = np.ascontiguousarray(p.w_hh.T)  # a row-major W_hhᵀ streams faster
     rows = zip(dh_all[::-1], g[::-1], coef[::-1], dgh[::-1], dgh_flat[::-1], z[::-1], strict=True)
     for dh, gt, k, d, dflat, zt in rows:
         np.add(gt, dhn, out=dh)

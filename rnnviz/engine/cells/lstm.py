@@ -104,7 +104,7 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
     dpre_flat = dpre.reshape(steps, 4 * hidden)
     dhn = np.array(dh_last, dtype=x.dtype)
     dcn = np.array(dc_last, dtype=x.dtype)
-    wt = p.w_hh.T
+    wt = np.ascontiguousarray(p.w_hh.T)  # a row-major W_hhᵀ streams faster
     rows = zip(dh_all[::-1], g[::-1], dc_all[::-1], coef_c[::-1], coef[::-1, :3], coef[::-1, 3],
                dpre[::-1, :3], dpre[::-1, 3], dpre_flat[::-1], f[::-1], strict=True)
     for dh, gt, dc, cct, k3, ko, d3, do, dp, ft in rows:
