@@ -120,30 +120,32 @@ def run_export(args: argparse.Namespace) -> list[Path]:
     """Write every requested format; returns the files written."""
     if args.width < 16 or args.width > 16384:
         raise UsageError("--width must lie in 16..16384 pixels")
-    if args.fps <= 0 or args.fps > 120 or args.stride < 1:
-        raise UsageError("--fps must lie in (0, 120] and --stride be at least 1")
+    if not 0 < args.fps <= 60 or args.stride < 1:
+        raise UsageError("--fps must lie in (0, 60] and --stride be at least 1")
     doc, view = build_document(args)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    from rnnviz.io.run_export import ExportError, write_run_npz
     from rnnviz.session import Session, compute
 
     session = Session(doc, view)
     session.accept(compute(doc))
     written: list[Path] = []
-    if "npz" in args.format:
-        from rnnviz.io.run_export import write_run_npz
+    try:
+        if "npz" in args.format:
+            written += write_run_npz(out / "run.npz", session.results)
+        figure_formats = [f for f in args.format if f != "npz"]
+        if figure_formats:
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            from rnnviz.gui.headless import export_views
 
-        written += write_run_npz(out / "run.npz", session.results)
-    figure_formats = [f for f in args.format if f != "npz"]
-    if figure_formats:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from rnnviz.gui.headless import export_views
-
-        written += export_views(session, out, figure_formats, args.panels, width=args.width,
-                                fps=args.fps, stride=args.stride)
+            written += export_views(session, out, figure_formats, args.panels, width=args.width,
+                                    fps=args.fps, stride=args.stride)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
     return written
 
 

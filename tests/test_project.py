@@ -23,3 +23,15 @@ def test_ruff_clean():
     run = subprocess.run([_tool("ruff"), "check", "rnnviz", "tests", "tools"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_every_package_is_listed_for_installation():
+    """A normal (non-editable) install ships only the packages pyproject lists."""
+    import re
+
+    block = re.search(r"^packages = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(),
+                      re.S | re.M)
+    listed = set(re.findall(r'"([\w.]+)"', block.group(1)))
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "rnnviz").rglob(
+        "__init__.py")}
+    assert found | {"rnnviz.resources"} == listed

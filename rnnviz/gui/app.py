@@ -45,13 +45,19 @@ def install_excepthook() -> None:
 
 
 def run(files: list[str]) -> int:
-    """Open the window (the "sine" demo, then ``files`` on top of it) and run until closed."""
+    """Open the window and run until it is closed.
+
+    The window starts on the "sine" demo; if the last run did not exit cleanly it first offers
+    to recover that run's autosave; then ``files`` open in order (a session replaces the
+    document, sequences and weights apply to it).
+    """
     app = create_app()
     install_excepthook()
     from rnnviz.gui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
+    window.files.start_autosave()
     if files:
         window.open_paths(list(files))
     return app.exec()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.demos import DEMOS, load_demo
+from rnnviz.demos import load_demo
 from rnnviz.engine import GATE_NAMES
-from rnnviz.gui.file_open import FILE_FILTER, OpenError, open_into
+from rnnviz.gui.editing import install as install_editing
+from rnnviz.gui.export_actions import install as install_exports
+from rnnviz.gui.files import install as install_files
 from rnnviz.gui.inspector import Inspector
 from rnnviz.gui.model_panel import ModelPanel
 from rnnviz.gui.panels import PANEL_CLASSES, Panel
@@ -51,7 +52,12 @@ SHORTCUTS = (
     ("Home  /  End", "first / last step"),
     ("Space", "play / pause"),
     ("R", "reveal mode on / off"),
-    ("Ctrl+O", "open a sequence or weights file"),
+    ("Ctrl+N", "new document (the sine demo)"),
+    ("Ctrl+O", "open a session, sequence or weights file"),
+    ("Ctrl+S  /  Ctrl+Shift+S", "save / save as"),
+    ("Ctrl+E", "export a panel, the dashboard or its data"),
+    ("Ctrl+Shift+E", "export an animation (GIF / MP4)"),
+    ("Ctrl+G  /  Ctrl+T  /  Ctrl+I", "generate a sequence / type text / import a sequence"),
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z  /  Ctrl+Y", "redo"),
     ("Esc", "leave a text field (so the keys above step again)"),
@@ -153,6 +159,8 @@ class MainWindow(QMainWindow):
         self._drawn_steps = -1
         self._drawn_labels: tuple[str, ...] | None = None
         self._connect_session()
+        # Feature modules that add docks come before the layout is arranged and restored.
+        self.editing = install_editing(self)
 
         self.resize(*self._first_size())
         self._arrange_default()
@@ -166,6 +174,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             "← → step through time, Space plays, hover a heatmap for its values (F1: all keys)"
         )
+        self.files = install_files(self)
+        self.exports = install_exports(self)
 
     # ---- construction ----------------------------------------------------------------------
     def _build_banner(self) -> None:
@@ -245,8 +255,14 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["hidden"], d["gates"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["output"], d["cell"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["cell"], d["gradients"], Qt.Orientation.Vertical)
+        if "table" in d:  # editing docks share the inspector's place, as tabs
+            self.tabifyDockWidget(d["inspector"], d["table"])
+            self.tabifyDockWidget(d["table"], d["text"])
         for dock in d.values():
             dock.show()
+        if "text" in d:
+            d["text"].hide()
+            d["inspector"].raise_()
         width = self.width()
         side = max(260, width // 5)
         column = (width - side) // 2
@@ -256,7 +272,7 @@ class MainWindow(QMainWindow):
         height = self.height()
         self.resizeDocks(
             [d["input"], d["hidden"], d["gates"]],
-            [height * 18 // 100, height * 32 // 100, height * 50 // 100],
+            [height * 26 // 100, height * 30 // 100, height * 44 // 100],
             Qt.Orientation.Vertical,
         )
         self.resizeDocks(
@@ -272,16 +288,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
+        # New, Open, Save, weights ... are added above this separator by rnnviz.gui.files.
         self.file_menu = menu.addMenu("&File")
-        open_action = self.file_menu.addAction("&Open…", self._open_dialog)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        demos = self.file_menu.addMenu("Open &Demo")
         self.demo_actions: dict[str, QAction] = {}
-        for name, demo in DEMOS.items():
-            action = demos.addAction(f"{name}: {demo.description}")
-            action.triggered.connect(lambda _=False, n=name: self.open_demo(n))
-            self.demo_actions[name] = action
-        self.file_menu.addSeparator()
+        self.file_menu_end = self.file_menu.addSeparator()
         self.quit_action = self.file_menu.addAction("&Quit", self.close)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
@@ -295,7 +305,7 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
 
         view = menu.addMenu("&View")
-        panels = view.addMenu("&Panels")
+        panels = self.panels_menu = view.addMenu("&Panels")
         for dock in self.docks.values():
             panels.addAction(dock.toggleViewAction())
         self.reveal_action = view.addAction("&Reveal mode")
@@ -360,28 +370,18 @@ class MainWindow(QMainWindow):
         self.redraw.request(view=True)
 
     def open_demo(self, name: str) -> None:
-        """Replace the document with the named demo (see rnnviz.demos.DEMOS)."""
-        self.player.stop()
-        self.session.set_document(load_demo(name))
-        self.session.set_view(step=0, phase="forward")
-        self.show_message(f"demo “{name}”: {DEMOS[name].description}")
+        """Replace the document with the named demo (see rnnviz.demos.DEMOS), untitled and
+        with a fresh undo history. (File → Open Demo asks about unsaved changes first.)"""
+        self.files.open_demo(name)
 
     def open_paths(self, paths: list[str]) -> bool:
-        """Open sequence/weights files into the document; False (with a message) on failure."""
-        doc = self.session.document
-        for path in paths:
-            try:
-                doc = open_into(doc, path)
-            except OpenError as exc:
-                self.show_message(str(exc))
-                return False
-        self.session.set_document(doc)
-        return True
+        """Open files in order: a session replaces the document (asking about unsaved changes
+        first), sequences and weights apply to it as undoable edits. False (with a one-line
+        message, the document unchanged) on failure."""
+        return self.files.open_paths(list(paths))
 
     def _open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open sequence or weights", "", FILE_FILTER)
-        if paths:
-            self.open_paths(paths)
+        self.files.open_dialog()
 
     # ---- computing -------------------------------------------------------------------------
     def _set_busy(self, busy: bool) -> None:
@@ -509,9 +509,15 @@ class MainWindow(QMainWindow):
         self.setFocus()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        # Workers stop first, so a window deleted while the unsaved-changes question is open
+        # leaves no thread running.
         self.player.stop()
         self.compute.cancel()
         self.compute.wait()
+        if not self.files.may_close():  # unsaved changes: Cancel, or a save that failed
+            event.ignore()
+            return
+        self.files.shutdown()
         self.settings.save_window(self)
         self.settings.set_value("playback/speed", round(self.player.speed))
         self.settings.sync()

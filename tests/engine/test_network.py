@@ -277,6 +277,7 @@ def test_resumed_forward_equals_a_fresh_run(cell):
             np.testing.assert_array_equal(resumed.hidden[:, :t], first.hidden[:, :t])
     finally:
         network_module.CHUNK = old_chunk
+    # another initial state is not resumed from
     other = net.forward(x, h0=np.ones((2, 5)))
     np.testing.assert_allclose(net.forward(x, h0=np.ones((2, 5)), resume=first).hidden,
-                               other.hidden, atol=1e-14)  # another initial state is not resumed from
+                               other.hidden, atol=1e-14)

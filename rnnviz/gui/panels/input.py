@@ -1,4 +1,12 @@
-"""Input & target: x_t per channel with the target; many channels (one-hot text) as an image."""
+"""Input & target: x_t per channel with the target; many channels (one-hot text) as an image.
+
+A bar above the plot chooses what a left-button drag on the plot does (``edit_mode``): "pan"
+scrolls the shared time axis; "drag" (the default) moves the sample under the mouse vertically,
+and pans when the press is not near a sample, so the time axis stays as easy to scroll as in
+"pan"; "draw" paints a freehand stroke over the channel chosen in ``channel_combo``. The mouse
+wheel zooms the time axis in every mode. The editing itself is done by whoever listens to
+``mode_changed`` (see rnnviz.gui.editing).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,20 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton
 
 from rnnviz.gui.panels.base import Panel, heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import Results, ViewState
 
 MAX_LINES = 8  # more channels than this are drawn as a channels × steps image
+TARGET_CHANNEL = -1  # the channel combo's data for the target (as rnnviz.edits.TARGET)
+EDIT_MODES = (
+    ("pan", "Pan", "Dragging scrolls the time axis"),
+    ("drag", "Drag", "Drag a sample up or down (elsewhere dragging scrolls the time axis)"),
+    ("draw", "Draw", "Paint the chosen channel freehand across steps"),
+)
 
 
 def _ink(theme: Theme) -> pg.ColorMap:
@@ -35,9 +51,13 @@ class InputPanel(Panel):
 
     key = "input"
     title = "Input && target"
+    mode_changed = Signal(str)
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)
+        self._build_edit_bar()
+        self.hold_y = False  # while True the y range stays put (during a drag)
+        self._fit_arrays: tuple[np.ndarray, ...] = ()
         self.input_plot = self.add_time_plot(0)
         self.input_plot.setLabel("left", "x, target")
         self.input_plot.setLabel("bottom", "step")
@@ -52,6 +72,68 @@ class InputPanel(Panel):
         self._structure: tuple = ()
         self._x_lines: list[pg.PlotDataItem] = []
         self._t_lines: list[pg.PlotDataItem] = []
+
+    def _build_edit_bar(self) -> None:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 0)
+        bar.setSpacing(2)
+        bar.addWidget(QLabel("Mouse"))
+        self.mode_group = QButtonGroup(self)
+        self.mode_buttons: dict[str, QToolButton] = {}
+        for mode, text, tip in EDIT_MODES:
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            bar.addWidget(button)
+            button.toggled.connect(lambda on, m=mode: on and self.mode_changed.emit(m))
+        self.mode_buttons["drag"].setChecked(True)
+        bar.addSpacing(8)
+        bar.addWidget(QLabel("Draw on"))
+        self.channel_combo = QComboBox()
+        self.channel_combo.setToolTip("The channel (or the target) that Draw paints")
+        self.channel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        bar.addWidget(self.channel_combo)
+        bar.addStretch(1)
+        self._layout.insertLayout(0, bar)
+
+    @property
+    def edit_mode(self) -> str:
+        """What a left-button drag does: "pan", "drag" or "draw"."""
+        for mode, button in self.mode_buttons.items():
+            if button.isChecked():
+                return mode
+        return "pan"
+
+    def set_edit_mode(self, mode: str) -> None:
+        self.mode_buttons[mode].setChecked(True)
+
+    @property
+    def draw_channel(self) -> int | None:
+        """The channel Draw paints (TARGET_CHANNEL for the target), None if there is none."""
+        data = self.channel_combo.currentData()
+        return None if data is None else int(data)
+
+    def _fill_channels(self, names: tuple[str, ...], has_target: bool) -> None:
+        keep = self.channel_combo.currentData()
+        self.channel_combo.blockSignals(True)
+        self.channel_combo.clear()
+        for k, name in enumerate(names):
+            self.channel_combo.addItem(name, k)
+        if has_target:
+            self.channel_combo.addItem("target", TARGET_CHANNEL)
+        index = self.channel_combo.findData(keep)
+        self.channel_combo.setCurrentIndex(max(index, 0))
+        self.channel_combo.blockSignals(False)
+
+    def set_hold_y(self, hold: bool) -> None:
+        """Keep the y range as it is (True) or fit it to the data again (False)."""
+        self.hold_y = hold
+        if not hold and self._fit_arrays:
+            self.fit_y(self.input_plot, *self._fit_arrays)
 
     def _rebuild(self, names: tuple[str, ...], target_cols: int, image: bool) -> None:
         plot = self.input_plot
@@ -100,6 +182,7 @@ class InputPanel(Panel):
         if structure != self._structure:
             self._structure = structure
             self._rebuild(seq.channel_names, target_cols, image)
+            self._fill_channels(seq.channel_names, target_cols > 0)
             self.fit_legend(self.input_plot)
         steps = np.arange(seq.steps, dtype=np.float64)
         if image:
@@ -121,7 +204,9 @@ class InputPanel(Panel):
         for k, item in enumerate(self._t_lines):
             item.setData(steps, targets[:, k])
             columns["target" if target_cols == 1 else f"target {k}"] = targets[:, k]
-        self.fit_y(self.input_plot, *columns.values())
+        self._fit_arrays = tuple(columns.values())
+        if not self.hold_y:
+            self.fit_y(self.input_plot, *self._fit_arrays)
         self._tables = {"input": partial(lines_table, columns)}
 
     def apply_theme(self, theme: Theme) -> None:

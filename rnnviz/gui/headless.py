@@ -1,0 +1,112 @@
+"""Figures, data and animations of a session without a display (``rnnviz export``).
+
+The real main window is built offscreen at :data:`WINDOW_SIZE` in the light theme, with its
+settings in a throwaway file (the user's saved layout is neither used nor changed), and each
+panel is exported exactly as the app would.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from rnnviz.gui.export_actions import DASHBOARD, ExportController
+from rnnviz.gui.figure_export import prepare_offscreen
+from rnnviz.gui.theme import LIGHT, apply_palette
+from rnnviz.io.run_export import ExportError
+from rnnviz.session import Session
+
+__all__ = ["FORMATS", "PANELS", "WINDOW_SIZE", "export_views"]
+
+WINDOW_SIZE = (1600, 1000)
+PANELS = ("input", "hidden", "gates", "cell", "output", "gradients", DASHBOARD)
+FORMATS = ("png", "svg", "pdf", "csv", "gif", "mp4")
+_IMAGE_FORMATS = ("png", "svg", "pdf")
+_ANIMATION_FORMATS = ("gif", "mp4")
+# Harmless notices of the offscreen platform, which has no window manager.
+_QUIET = ("This plugin does not support",)
+
+
+def export_views(
+    session: Session,
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str],
+    panels: Sequence[str],
+    width: int = 1600,
+    fps: float = 10,
+    stride: int = 1,
+) -> list[Path]:
+    """Write each of ``panels`` ("input", "hidden", "gates", "cell", "output", "gradients",
+    "dashboard") in each of ``formats`` ("png" ``width`` pixels wide, "svg", "pdf", "csv",
+    "gif"/"mp4" animations at ``fps`` of every ``stride``-th step) into ``out_dir`` as
+    ``<panel>.<format>`` (CSV: ``<panel>.csv``, or ``<panel>_<table>.csv`` for each of several
+    tables). "cell" is skipped for networks without a cell state. Returns the files in order.
+    """
+    formats = [f.lower().lstrip(".") for f in formats]
+    panels = [p.lower() for p in panels]
+    for kind, given, known in (("format", formats, FORMATS), ("panel", panels, PANELS)):
+        bad = [x for x in given if x not in known]
+        if bad:
+            raise ExportError(f"unknown {kind} {bad[0]!r}; choose from {', '.join(known)}")
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise ExportError(f"{out}: the output folder does not exist")
+    has_cell = session.document.config.cell == "lstm"
+    written: list[Path] = []
+    with _offscreen_window(session) as controller:
+        for panel in panels:
+            if panel == "cell" and not has_cell:
+                continue
+            for fmt in formats:
+                path = out / f"{panel}.{fmt}"
+                if fmt in _ANIMATION_FORMATS:
+                    controller.export_animation(panel, path, fps, stride, width)
+                    written.append(path)
+                elif fmt == "png":
+                    written += controller.export(panel, path, width)
+                else:
+                    written += controller.export(panel, path)
+    return written
+
+
+@contextmanager
+def _offscreen_window(session: Session) -> Iterator[ExportController]:
+    """The main window over ``session``, laid out offscreen, and its export controller."""
+    from rnnviz.gui.main_window import MainWindow
+
+    created = QApplication.instance() is None
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "rnnviz"])
+    if created:
+        apply_palette(LIGHT)
+    previous = qInstallMessageHandler(_quiet_handler)
+    try:
+        with tempfile.TemporaryDirectory(prefix="rnnviz-export-") as folder:
+            settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
+            window = MainWindow(session, settings=settings, theme=LIGHT, restore_layout=False)
+            try:
+                prepare_offscreen(window, WINDOW_SIZE)
+                window.reset_layout()  # arrange the docks for this size
+                app.processEvents()
+                window.redraw_now()
+                yield ExportController(window)
+            finally:
+                window.close()
+                window.deleteLater()
+                settings.sync()
+                app.processEvents()
+    finally:
+        qInstallMessageHandler(previous)
+
+
+def _quiet_handler(kind: QtMsgType, context: object, message: str) -> None:
+    if message.startswith(_QUIET):
+        return
+    if kind != QtMsgType.QtDebugMsg:
+        sys.stderr.write(message + "\n")

@@ -1,0 +1,161 @@
+"""Exporting from the app: the menu entries, the Export dialog, dashboard images, animations
+with Cancel and the run data."""
+
+import csv
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QProgressDialog
+
+from rnnviz.demos import load_demo
+from rnnviz.engine import NetworkConfig
+from rnnviz.gui.animation import frame_steps
+from rnnviz.gui.export_actions import ExportError
+from rnnviz.session import Session
+
+
+def read_table(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array([[float(v) for v in row] for row in rows[1:]])
+
+
+def ink(frame):
+    """How many pixels are not (nearly) white."""
+    return int((frame.astype(int).sum(axis=2) < 700).sum())
+
+
+@pytest.fixture
+def controller(window):
+    return window.exports
+
+
+def test_menus_and_context_menus_offer_export(window, controller):
+    actions = window.file_menu.actions()
+    quit_at = actions.index(window.quit_action)
+    for action in (controller.export_action, controller.animation_action, controller.run_action):
+        assert actions.index(action) < quit_at
+    assert controller.export_action.shortcut() == QKeySequence("Ctrl+E")
+    assert controller.animation_action.shortcut() == QKeySequence("Ctrl+Shift+E")
+    for panel in window.panels.values():
+        menu = panel.time_plots[0].getViewBox().menu
+        assert "Export…" in [a.text() for a in menu.actions()]
+        # pyqtgraph's own exporter is hidden: ours replaces it
+        builtin = panel.plot_widget.scene().contextMenu
+        assert all(not a.isVisible() for a in builtin if a.text().startswith("Export"))
+
+
+def test_context_menu_export_opens_the_dialog_on_that_panel(window, controller):
+    menu = window.panels["gates"].time_plots[0].getViewBox().menu
+    next(a for a in menu.actions() if a.text() == "Export…").trigger()
+    assert controller.dialog is not None and controller.dialog.key() == "gates"
+    controller.dialog.reject()
+
+
+def test_dialog_accept_writes_the_plotted_data_as_csv(window, controller, tmp_path):
+    dialog = controller.open_export_dialog("hidden")
+    dialog.set_choices(fmt="csv", path=tmp_path / "h.csv")
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "h_hidden_layer0.csv",
+        "h_hidden_traces_layer0.csv",
+    ]
+    header, table = read_table(tmp_path / "h_hidden_layer0.csv")
+    hidden = window.session.results.trace.hidden[0]
+    assert header[:2] == ["unit", "step 0"]
+    np.testing.assert_array_equal(table[:, 1:], hidden.T)
+    header, table = read_table(tmp_path / "h_hidden_traces_layer0.csv")
+    assert header == ["step", "unit 0", "unit 1", "unit 2"]
+    np.testing.assert_array_equal(table[:, 1:], hidden[:, :3])
+
+
+def test_dialog_accept_writes_a_png_of_the_chosen_width(window, controller, tmp_path):
+    dialog = controller.open_export_dialog()
+    dialog.set_choices(key="gates", fmt="png", width=640, path=tmp_path / "figure")
+    dialog.accept()
+    image = Image.open(tmp_path / "figure.png")  # the format's suffix is added
+    assert image.width == 640
+    assert np.asarray(image.convert("RGB")).std() > 20
+
+
+def test_dialog_keeps_open_with_the_error_when_the_file_cannot_be_written(
+    window, controller, tmp_path
+):
+    dialog = controller.open_export_dialog("hidden")
+    dialog.set_choices(fmt="svg", path=tmp_path / "missing" / "h.svg")
+    dialog.accept()
+    assert dialog.isVisible()
+    assert "h.svg" in dialog.error_label.text()
+    assert not (tmp_path / "missing").exists()
+    dialog.reject()
+
+
+def test_dashboard_png_has_the_requested_width_and_the_window_is_restored(
+    window, controller, tmp_path
+):
+    geometry = {key: dock.geometry() for key, dock in window.docks.items()}
+    [path] = controller.export("dashboard", tmp_path / "dash.png", width=1000)
+    image = np.asarray(Image.open(path).convert("RGB"))
+    assert image.shape[1] == 1000
+    assert image.std() > 20
+    assert window.menuBar().isVisible() and window.statusBar().isVisible()
+    assert {key: dock.geometry() for key, dock in window.docks.items()} == geometry
+
+
+def test_animation_frames_follow_the_cursor_and_the_view_comes_back(window, controller, tmp_path):
+    window.session.set_view(step=30, reveal=True)
+    path = tmp_path / "hidden.gif"
+    assert controller.export_animation("hidden", path, fps=10, stride=50, width=320)
+    frames = iio.imread(path, index=None)
+    steps = window.session.document.sequence.steps
+    assert frames.shape[0] == len(frame_steps(steps, 50))
+    assert frames.shape[2] == 320
+    # reveal mode: the heatmap unfolds, so the first frame holds far less than the last
+    assert ink(frames[0]) < ink(frames[-1]) * 0.8
+    assert window.session.view.step == 30 and window.session.view.reveal
+
+
+def test_cancelling_an_animation_leaves_no_file_and_restores_the_view(window, controller, tmp_path):
+    window.session.set_view(step=7)
+    cancelled = []
+
+    def cancel_when_shown():
+        dialog = window.findChild(QProgressDialog)
+        if dialog is not None and dialog.value() > 0 and not cancelled:
+            cancelled.append(dialog.value())
+            dialog.cancel()
+
+    timer = QTimer()
+    timer.timeout.connect(cancel_when_shown)
+    timer.start(0)
+    try:
+        done = controller.animate_with_progress("gates", tmp_path / "gates.mp4", 10, 1, 240)
+    finally:
+        timer.stop()
+    assert cancelled and not done
+    assert list(tmp_path.iterdir()) == []  # neither the video nor a partial file
+    assert window.session.view.step == 7
+
+
+def test_run_data_round_trips(window, controller, tmp_path):
+    npz, sidecar = controller.export_run(tmp_path / "run.npz")
+    assert sidecar.name == "run.json"
+    with np.load(npz, allow_pickle=False) as run:
+        np.testing.assert_array_equal(run["states/hidden"], window.session.results.trace.hidden)
+
+
+def test_nothing_to_export_is_a_clear_error(make_window, tmp_path):
+    doc = load_demo("sine")
+    window = make_window(Session(doc.with_config(NetworkConfig(cell="gru", hidden_size=4))))
+    controller = window.exports
+    with pytest.raises(ExportError, match="Cell memory"):
+        controller.export("cell", tmp_path / "cell.png")
+    window.docks["hidden"].close()
+    with pytest.raises(ExportError, match="closed"):
+        controller.export("hidden", tmp_path / "hidden.png")
+    assert list(tmp_path.iterdir()) == []
