@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         height = self.height()
         self.resizeDocks(
             [d["input"], d["hidden"], d["gates"]],
-            [height * 26 // 100, height * 30 // 100, height * 44 // 100],
+            [height * 23 // 100, height * 29 // 100, height * 48 // 100],
             Qt.Orientation.Vertical,
         )
         self.resizeDocks(

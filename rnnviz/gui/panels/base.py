@@ -130,6 +130,7 @@ class Heatmap:
         )
         self.bar.setImageItem(self.image, insert_in=plot)
         self.bar.axis.enableAutoSIPrefix(False)
+        self._label_bar(*levels)
         self.data = np.zeros((0, 0))
         self._shape: tuple[int, int] = (-1, -1)
 
@@ -144,6 +145,12 @@ class Heatmap:
     def set_levels(self, low: float, high: float) -> None:
         if tuple(self.bar.levels()) != (low, high):
             self.bar.setLevels((low, high))
+            self._label_bar(low, high)
+
+    def _label_bar(self, low: float, high: float) -> None:
+        """Three colour-bar labels (ends and middle): legible however short the heatmap."""
+        ticks = (low, (low + high) / 2, high)
+        self.bar.axis.setTicks([[(v, f"{v:.3g}") for v in ticks], []])
 
     def set_data(self, data: np.ndarray, total_steps: int) -> None:
         """Draw ``data`` (rows, n): column t at x = t, row u at y = u."""
@@ -306,7 +313,8 @@ class Panel(QWidget):
         legend = plot.addLegend(
             offset=(-4, 2), labelTextSize="8pt", verSpacing=-8, horSpacing=10, colCount=1
         )
-        legend.setBrush(pg.mkBrush(self.theme.background + "e0"))
+        # Translucent, so the lines under the legend stay visible.
+        legend.setBrush(pg.mkBrush(self.theme.background + "70"))
         legend.setLabelTextColor(self.theme.foreground)
         return legend
 
