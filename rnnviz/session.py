@@ -11,7 +11,9 @@ the document: it is saved with it but changing it is not an edit.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -29,6 +31,11 @@ LOSSES = ("mse", "ce", "none")
 # Structural settings: changing one of these re-initialises the weights from the seed.
 _STRUCTURAL = ("cell", "input_size", "hidden_size", "num_layers", "bias", "output_size", "seed",
                "init", "forget_bias")
+
+
+_NETWORK_CACHE_SIZE = 8
+_NETWORKS: OrderedDict[tuple, tuple[Mapping[str, np.ndarray] | None, Network]] = OrderedDict()
+_NETWORK_LOCK = threading.Lock()
 
 
 class SessionError(ValueError):
@@ -150,10 +157,24 @@ class Document:
                                MappingProxyType({k: _frozen(v) for k, v in self.weights.items()}))
 
     def network(self) -> Network:
-        """A network built from the configuration, with the loaded weights if any."""
+        """The network of this configuration, with the loaded weights if any.
+
+        Built once per (configuration, weights) and shared by the documents that have them —
+        every edit of the sequence would otherwise re-run the initialiser — so treat it as
+        read-only (``state_dict()`` returns copies)."""
+        key = (self.config, id(self.weights))
+        with _NETWORK_LOCK:
+            hit = _NETWORKS.get(key)
+            if hit is not None and hit[0] is self.weights:
+                _NETWORKS.move_to_end(key)
+                return hit[1]
         net = Network.from_config(self.config)
         if self.weights is not None:
             net.load_state_dict(self.weights)
+        with _NETWORK_LOCK:
+            _NETWORKS[key] = (self.weights, net)  # holding the weights keeps their id unique
+            while len(_NETWORKS) > _NETWORK_CACHE_SIZE:
+                _NETWORKS.popitem(last=False)
         return net
 
     # ---- derived documents (each a validated edit) -------------------------------------------

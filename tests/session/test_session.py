@@ -126,3 +126,14 @@ def test_compute_resumes_from_previous_results_only_for_the_same_network():
     # a target-only edit reuses the whole forward pass
     retarget = doc.with_sequence(Sequence(doc.sequence.inputs, targets=np.zeros((50, 1))))
     assert compute(retarget, previous=first).trace is first.trace
+
+
+def test_documents_with_the_same_network_share_it():
+    doc = _doc()
+    seq = Sequence(np.zeros((20, 1)), targets=np.zeros((20, 1)))
+    assert doc.with_sequence(seq).network() is doc.network()
+    assert doc.with_config(doc.config.replace(seed=5)).network() is not doc.network()
+    trained = doc.with_weights(doc.config, doc.network().state_dict())
+    assert trained.network() is not doc.network()
+    np.testing.assert_array_equal(trained.network().state_dict()["weight_hh_l0"],
+                                  doc.network().state_dict()["weight_hh_l0"])
