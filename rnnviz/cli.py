@@ -15,7 +15,8 @@ from pathlib import Path
 FIGURE_FORMATS = ("png", "svg", "pdf", "gif", "mp4")
 DATA_FORMATS = ("csv", "npz")
 FORMATS = FIGURE_FORMATS + DATA_FORMATS
-PANELS = ("input", "hidden", "gates", "cell", "output", "gradients", "dashboard")
+DEFAULT_PANELS = ("input", "hidden", "gates", "cell", "output", "gradients")
+PANELS = (*DEFAULT_PANELS, "dashboard")
 CELLS = {"rnn": "rnn_tanh", "rnn_tanh": "rnn_tanh", "rnn_relu": "rnn_relu", "lstm": "lstm",
          "gru": "gru"}
 
@@ -66,8 +67,8 @@ def export_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", type=_csv_list(FORMATS, "format"), default=["png"],
                    help=f"comma-separated: {','.join(FORMATS)} (default png)")
     p.add_argument("--panels", type=_csv_list(PANELS, "panel"),
-                   default=["input", "hidden", "gates", "cell", "output", "gradients"],
-                   help=f"comma-separated: {','.join(PANELS)}")
+                   help=f"comma-separated: {','.join(PANELS)} (default: every panel the "
+                   "network has something to show in)")
     p.add_argument("--step", type=int, help="the cursor step drawn on the figures")
     p.add_argument("--width", type=int, default=1600, help="figure width in pixels (PNG)")
     p.add_argument("--fps", type=float, default=10.0, help="animation frames per second")
@@ -142,8 +143,10 @@ def run_export(args: argparse.Namespace) -> list[Path]:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from rnnviz.gui.headless import export_views
 
-            written += export_views(session, out, figure_formats, args.panels, width=args.width,
-                                    fps=args.fps, stride=args.stride)
+            panels = args.panels or list(DEFAULT_PANELS)
+            written += export_views(session, out, figure_formats, panels, width=args.width,
+                                    fps=args.fps, stride=args.stride,
+                                    skip_empty=args.panels is None)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     return written

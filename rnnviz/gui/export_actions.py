@@ -101,7 +101,7 @@ class ExportController(QObject):
         titles = self.targets()
         if key not in titles:
             raise ExportError(f"unknown panel {key!r}; choose one of {', '.join(titles)}")
-        return titles[key]
+        return titles[key].replace("&&", "&")  # dock titles escape "&" for Qt
 
     # ---- figures and data ------------------------------------------------------------------
     def export(

@@ -42,12 +42,15 @@ def export_views(
     width: int = 1600,
     fps: float = 10,
     stride: int = 1,
+    skip_empty: bool = False,
 ) -> list[Path]:
     """Write each of ``panels`` ("input", "hidden", "gates", "cell", "output", "gradients",
     "dashboard") in each of ``formats`` ("png" ``width`` pixels wide, "svg", "pdf", "csv",
     "gif"/"mp4" animations at ``fps`` of every ``stride``-th step) into ``out_dir`` as
     ``<panel>.<format>`` (CSV: ``<panel>.csv``, or ``<panel>_<table>.csv`` for each of several
-    tables). "cell" is skipped for networks without a cell state. Returns the files in order.
+    tables). With ``skip_empty``, panels with nothing to show for this network are left out
+    (cell memory without an LSTM, the output without a readout); otherwise asking for one is an
+    ExportError. Returns the files in order.
     """
     formats = [f.lower().lstrip(".") for f in formats]
     panels = [p.lower() for p in panels]
@@ -58,11 +61,12 @@ def export_views(
     out = Path(out_dir)
     if not out.is_dir():
         raise ExportError(f"{out}: the output folder does not exist")
-    has_cell = session.document.config.cell == "lstm"
+    config = session.document.config
+    empty = {"cell": config.cell != "lstm", "output": config.output_size is None}
     written: list[Path] = []
     with _offscreen_window(session) as controller:
         for panel in panels:
-            if panel == "cell" and not has_cell:
+            if skip_empty and empty.get(panel, False):
                 continue
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
@@ -95,7 +99,7 @@ def _offscreen_window(session: Session) -> Iterator[ExportController]:
                 window.reset_layout()  # arrange the docks for this size
                 app.processEvents()
                 window.redraw_now()
-                yield ExportController(window)
+                yield window.exports
             finally:
                 window.close()
                 window.deleteLater()

@@ -153,22 +153,24 @@ def test_input_and_weights_files_drive_the_export(tmp_path, seq_csv):
         out,
         "--format",
         "csv,png",
-        "--panels",
-        "hidden,cell,dashboard",
         "--width",
         "300",
         cwd=tmp_path,
     )
-    files = listed_files(result, out)
+    files = listed_files(result, out)  # every panel the network has something to show in
     expected = compute(open_file(weights, doc).document)
     assert expected.trace.hidden.shape[2] == 5
     np.testing.assert_array_equal(
         heatmap_values(files["hidden_hidden_layer0.csv"]), expected.trace.hidden[0].T
     )
-    # A GRU has no cell state: no cell panel files at all.
-    assert not [name for name in files if name.startswith("cell")]
-    assert Image.open(files["dashboard.png"]).width == 300
-    assert "dashboard_input.csv" in files
+    # A GRU has no cell state and this network no readout: no files for those panels...
+    assert not [name for name in files if name.startswith(("cell", "output"))]
+    assert Image.open(files["gradients.png"]).width == 300
+    # ... and asking for one by name is a clear error.
+    refused = run_cli("--input", seq_csv, "--weights", weights, "--out", tmp_path / "o2",
+                      "--format", "csv", "--panels", "cell", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "Cell memory c_t" in refused.stderr
 
 
 def test_session_file_export(tmp_path, seq_csv):
