@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -24,6 +25,21 @@ class LayerParams:
     @property
     def hidden_size(self) -> int:
         return self.w_hh.shape[1]
+
+    @cached_property
+    def w_hh_t(self) -> np.ndarray:
+        """W_hhᵀ (H, G·H) as a row-major copy: it streams faster through the backward loop."""
+        return np.ascontiguousarray(self.w_hh.T)
+
+    def row_scaled(self, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(W_ih, W_hh) with row r multiplied by scale[r] (G·H,); kept for the next call, as a
+        network is run again and again with the same weights."""
+        key = scale.tobytes()
+        cached = self.__dict__.get("_row_scaled")
+        if cached is None or cached[0] != key:
+            cached = (key, self.w_ih * scale[:, None], self.w_hh * scale[:, None])
+            self.__dict__["_row_scaled"] = cached
+        return cached[1], cached[2]
 
     def bias_sum(self) -> np.ndarray | None:
         """b_ih + b_hh (G·H,), or None without bias."""

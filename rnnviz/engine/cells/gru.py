@@ -37,8 +37,8 @@ def forward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np
     hidden = p.hidden_size
     dt = x.dtype
     half = np.repeat(_HALF, hidden).astype(dt)
-    w = p.w_hh * half[:, None]
-    xp = x @ (p.w_ih * half[:, None]).T
+    w_ih, w = p.row_scaled(half)
+    xp = x @ w_ih.T
     bh = None
     if p.b_ih is not None:
         xp += p.b_ih * half
@@ -87,7 +87,7 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
     dgh_flat = dgh.reshape(steps, 3 * hidden)
     dhn = np.array(dh_last, dtype=x.dtype)
     tmp = np.empty(hidden, x.dtype)
-    wt = np.ascontiguousarray(p.w_hh.T)  # a row-major W_hhᵀ streams faster
+    wt = p.w_hh_t
     rows = zip(dh_all[::-1], g[::-1], coef[::-1], dgh[::-1], dgh_flat[::-1], z[::-1], strict=True)
     for dh, gt, k, d, dflat, zt in rows:
         np.add(gt, dhn, out=dh)

@@ -43,8 +43,8 @@ def forward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
     dt = x.dtype
     half = np.repeat(_HALF, hidden).astype(dt)
     shift = np.repeat(_SHIFT, hidden).astype(dt)
-    w = p.w_hh * half[:, None]
-    xp = x @ (p.w_ih * half[:, None]).T
+    w_ih, w = p.row_scaled(half)
+    xp = x @ w_ih.T
     bias = p.bias_sum()
     if bias is not None:
         xp += bias * half
@@ -104,7 +104,7 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
     dpre_flat = dpre.reshape(steps, 4 * hidden)
     dhn = np.array(dh_last, dtype=x.dtype)
     dcn = np.array(dc_last, dtype=x.dtype)
-    wt = np.ascontiguousarray(p.w_hh.T)  # a row-major W_hhᵀ streams faster
+    wt = p.w_hh_t
     rows = zip(dh_all[::-1], g[::-1], dc_all[::-1], coef_c[::-1], coef[::-1, :3], coef[::-1, 3],
                dpre[::-1, :3], dpre[::-1, 3], dpre_flat[::-1], f[::-1], strict=True)
     for dh, gt, dc, cct, k3, ko, d3, do, dp, ft in rows:

@@ -48,7 +48,7 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
     dh_all = np.empty_like(hs)
     da_all = np.empty_like(hs)
     dhn = np.array(dh_last, dtype=x.dtype)
-    wt = np.ascontiguousarray(p.w_hh.T)  # a row-major W_hhᵀ streams faster
+    wt = p.w_hh_t
     for dh, gt, da, dt in zip(dh_all[::-1], g[::-1], da_all[::-1], deriv[::-1], strict=True):
         np.add(gt, dhn, out=dh)
         np.multiply(dh, dt, out=da)
