@@ -87,17 +87,20 @@ def build_document(args: argparse.Namespace):
     sources = [s for s in (args.session, args.demo, args.input) if s]
     if len(sources) > 1:
         raise UsageError("give one of SESSION, --demo or --input, not several")
+    if args.prefix is not None and not args.weights:
+        raise UsageError("--prefix goes with --weights")
+    if args.target_column is not None and not args.input:
+        raise UsageError("--target-column goes with --input")
     try:
         view = ViewState()
         if args.session:
-            opened = open_file(args.session, load_demo("sine"))
-            if opened.kind != "session":
-                raise UsageError(f"{args.session}: not a session file (use --input or --weights)")
+            opened = open_file(args.session, load_demo("sine"), expect="session")
             doc, view = opened.document, opened.view or view
         else:
             doc = load_demo(args.demo or "sine")
             if args.input:
-                doc = open_file(args.input, doc, target_column=args.target_column).document
+                doc = open_file(args.input, doc, target_column=args.target_column,
+                                expect="sequence").document
         changes = {k: v for k, v in (("cell", CELLS.get(args.cell or "")),
                                      ("hidden_size", args.hidden), ("num_layers", args.layers),
                                      ("seed", args.seed), ("recurrent_scale", args.scale))
@@ -105,7 +108,7 @@ def build_document(args: argparse.Namespace):
         if changes and args.weights and set(changes) - {"recurrent_scale"}:
             raise UsageError("--cell/--hidden/--layers/--seed cannot be combined with --weights")
         if args.weights:
-            doc = open_file(args.weights, doc, prefix=args.prefix).document
+            doc = open_file(args.weights, doc, prefix=args.prefix, expect="weights").document
         if changes:
             doc = doc.with_config(doc.config.replace(**changes))
         if args.step is not None:
@@ -133,7 +136,12 @@ def run_export(args: argparse.Namespace) -> list[Path]:
     from rnnviz.session import Session, compute
 
     session = Session(doc, view)
-    session.accept(compute(doc))
+    try:
+        session.accept(compute(doc))
+    except MemoryError:
+        cfg = doc.config
+        raise UsageError(f"not enough memory for {doc.sequence.steps} steps of a "
+                         f"{cfg.num_layers} x {cfg.hidden_size} {cfg.cell} network") from None
     written: list[Path] = []
     try:
         if "npz" in args.format:

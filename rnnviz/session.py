@@ -139,7 +139,8 @@ class Task:
 @dataclass(frozen=True, eq=False)
 class Document:
     """Everything the user edits. ``weights`` is None when the network's weights come from its
-    configuration (seeded initialisation), else a read-only state dict (PyTorch names)."""
+    configuration (seeded initialisation), else a read-only state dict (PyTorch names) as
+    loaded; the configuration's recurrent scale, if set, rescales their W_hh in the network."""
 
     sequence: Sequence
     config: NetworkConfig
@@ -170,7 +171,14 @@ class Document:
                 return hit[1]
         net = Network.from_config(self.config)
         if self.weights is not None:
-            net.load_state_dict(self.weights)
+            weights = dict(self.weights)
+            cfg = self.config
+            if cfg.recurrent_scale is not None:
+                for k in range(cfg.num_layers):
+                    key = f"weight_hh_l{k}"
+                    weights[key] = scale_recurrent(np.asarray(weights[key]),
+                                                   cfg.recurrent_scale, cfg.gate_count)
+            net.load_state_dict(weights)
         with _NETWORK_LOCK:
             _NETWORKS[key] = (self.weights, net)  # holding the weights keeps their id unique
             while len(_NETWORKS) > _NETWORK_CACHE_SIZE:
@@ -193,19 +201,13 @@ class Document:
 
     def with_config(self, config: NetworkConfig, *, sequence: Sequence | None = None,
                     task: Task | None = None) -> Document:
-        """A new configuration. Loaded weights survive changes that keep every shape; a new
-        recurrent scale rescales their recurrent matrices."""
+        """A new configuration. Loaded weights survive changes that keep every shape (a
+        recurrent scale is applied to them when the network is built, so they are never
+        lost to it)."""
         weights = self.weights
-        if weights is not None:
-            old = self.config
-            if any(getattr(config, k) != getattr(old, k) for k in _STRUCTURAL):
-                weights = None
-            elif config.recurrent_scale != old.recurrent_scale and config.recurrent_scale:
-                weights = dict(weights)
-                for k in range(config.num_layers):
-                    key = f"weight_hh_l{k}"
-                    weights[key] = scale_recurrent(np.asarray(weights[key]),
-                                                   config.recurrent_scale, config.gate_count)
+        if weights is not None and any(getattr(config, k) != getattr(self.config, k)
+                                       for k in _STRUCTURAL):
+            weights = None
         return Document(sequence or self.sequence, config, task or self.task, weights)
 
     def with_weights(self, config: NetworkConfig, weights: Mapping[str, np.ndarray]) -> Document:

@@ -27,7 +27,8 @@ from rnnviz.engine.trace import (
 )
 
 MAX_STEPS = 10_000_000
-CHUNK = 4096  # steps per kernel call; progress is reported (and can be cancelled) per chunk
+CHUNK = 4096  # the most steps per kernel call; progress is reported (and can be cancelled)
+CHUNK_WORK = 1 << 24  # per chunk, so a chunk holds about this many multiply-adds at most
 
 # The recurrent loops make one small matrix-vector product per step: BLAS threads only add
 # synchronisation to those, so they run single-threaded.
@@ -37,8 +38,12 @@ Progress = Callable[[float], None]
 """Called with the fraction done (0..1) after each chunk; raising from it aborts the run."""
 
 
-def _chunks(steps: int, reverse: bool = False) -> list[tuple[int, int]]:
-    spans = [(t, min(t + CHUNK, steps)) for t in range(0, steps, CHUNK)]
+def _chunks(steps: int, work_per_step: int,
+            reverse: bool = False) -> list[tuple[int, int]]:
+    """[start, stop) spans covering the steps, each small enough for progress reports (and
+    cancellation) to come often even for huge layers."""
+    size = max(1, min(CHUNK, CHUNK_WORK // max(work_per_step, 1)))
+    spans = [(t, min(t + size, steps)) for t in range(0, steps, size)]
     return spans[::-1] if reverse else spans
 
 
@@ -74,6 +79,8 @@ class Network:
             seed=seed, init=init, recurrent_scale=recurrent_scale, forget_bias=forget_bias,
         )
         self._dtype = np.dtype(self._config.dtype)
+        cfg = self._config
+        self._work_per_step = cfg.gate_count * cfg.hidden_size * (cfg.hidden_size + cfg.input_size)
         self._kernel = KERNELS[cell]
         self._params: dict[str, np.ndarray] = {}
         self._set_params(init_params(self._config))
@@ -165,7 +172,8 @@ class Network:
             for name, a in buf.items():
                 a[:, :start] = resume.buffers[name][:, :start]
         inp = x
-        spans = [(t0 + start, t1 + start) for t0, t1 in _chunks(steps - start)]
+        spans = [(t0 + start, t1 + start)
+                 for t0, t1 in _chunks(steps - start, self._work_per_step)]
         with np.errstate(all="ignore"), _BLAS.limit(limits=1, user_api="blas"):
             for k, p in enumerate(self._layers):
                 h_prev, c_prev = h0[k], None if c0 is None else c0[k]
@@ -287,7 +295,7 @@ class Network:
             d_cell = np.empty((layers, steps, hidden_size), dt) if dcn is not None else None
             d_h0 = np.empty((layers, hidden_size), dt)
             d_c0 = np.empty((layers, hidden_size), dt) if dcn is not None else None
-            spans = _chunks(steps, reverse=True)
+            spans = _chunks(steps, self._work_per_step, reverse=True)
             pieces: list[tuple[int, LayerGrads]] = []
             blas = _BLAS.limit(limits=1, user_api="blas")
             for k in range(layers - 1, -1, -1):

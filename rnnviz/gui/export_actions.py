@@ -103,6 +103,16 @@ class ExportController(QObject):
             raise ExportError(f"unknown panel {key!r}; choose one of {', '.join(titles)}")
         return titles[key].replace("&&", "&")  # dock titles escape "&" for Qt
 
+    def _require_current(self) -> None:
+        """Exports show the current document's results: compute them now if they are stale;
+        refuse while a background computation is still under way."""
+        compute = self.window.compute
+        if self.window.session.stale and not compute.running:
+            compute.run_now()
+        if compute.running or self.window.session.stale:
+            raise ExportError("still computing the results of the last change; export when "
+                              "the plots are up to date")
+
     # ---- figures and data ------------------------------------------------------------------
     def export(
         self, key: str, path: str | os.PathLike[str], width: int | None = None
@@ -110,6 +120,7 @@ class ExportController(QObject):
         """Write ``key`` to ``path``; its suffix picks the format: .png (``width`` pixels wide,
         default as on screen), .svg, .pdf, or .csv (the plotted data, see :meth:`export_csv`).
         Returns the files written."""
+        self._require_current()
         target = Path(path)
         if target.suffix.lower() == ".csv":
             return self.export_csv(key, target)
@@ -121,6 +132,7 @@ class ExportController(QObject):
         self, key: str, path: str | os.PathLike[str], width: int | None = None
     ) -> list[Path]:
         """Write one panel's plots to ``path`` (.png/.svg/.pdf; .csv as :meth:`export_csv`)."""
+        self._require_current()
         if Path(path).suffix.lower() == ".csv":
             return self.export_csv(key, path)
         with self._panel_shown(key) as panel_view:
@@ -128,6 +140,7 @@ class ExportController(QObject):
 
     def export_dashboard(self, path: str | os.PathLike[str], width: int | None = None) -> Path:
         """Write every docked panel as laid out in the window (.png/.svg/.pdf)."""
+        self._require_current()
         with self._dashboard_shown():
             return export_widget_image(self.window, path, width)
 
@@ -139,6 +152,7 @@ class ExportController(QObject):
         if target.suffix.lower() != ".csv":
             raise ExportError(f"{target}: a data export must be a .csv file")
         self._title(key)
+        self._require_current()
         self.window.redraw_now()
         keys = list(self.window.panels) if key == DASHBOARD else [key]
         tables = {}
@@ -157,6 +171,7 @@ class ExportController(QObject):
 
     def export_run(self, path: str | os.PathLike[str]) -> list[Path]:
         """Write the run's arrays to ``path`` (.npz) and its description beside it (.json)."""
+        self._require_current()
         return write_run_npz(path, self.window.session.results)
 
     # ---- animations ------------------------------------------------------------------------
@@ -175,6 +190,7 @@ class ExportController(QObject):
         from the last step, in the backward phase). ``progress(fraction)`` after each frame;
         returning False cancels and leaves no file. The view is restored afterwards.
         Returns True when written, False when cancelled."""
+        self._require_current()
         window = self.window
         session = window.session
         window.player.stop()

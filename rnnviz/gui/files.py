@@ -462,7 +462,7 @@ class FileController(QObject):
                     if prefix is None:
                         self.window.show_message(f"{name}: not loaded")
                         return False
-            opened = open_file(path, self.session.document, prefix=prefix)
+            opened = open_file(path, self.session.document, prefix=prefix, expect=kind)
         except (FileFormatError, OSError, ValueError) as exc:
             return self._failed(f"cannot open {name}: {_problem(exc, path)}", interactive)
         label = "load weights" if opened.kind == "weights" else "import sequence"

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.engine import EngineError
+from rnnviz.engine.config import MAX_HIDDEN, MAX_LAYERS
 from rnnviz.gui.undo import Editor
 from rnnviz.session import Document, Session, SessionError, Task
 
@@ -60,16 +61,17 @@ class ModelPanel(QWidget):
         self.session = session
         self.editor = editor
         self._shown: tuple = ()
+        self._displayed: dict[str, object] = {}
         self.cell = _combo(CELLS)
         self.hidden = QSpinBox()
-        self.hidden.setRange(1, 1024)
+        self.hidden.setRange(1, MAX_HIDDEN)
         self.layers = QSpinBox()
-        self.layers.setRange(1, 8)
+        self.layers.setRange(1, MAX_LAYERS)
         self.init = _combo(INITS)
         self.scale_on = QCheckBox("spectral radius")
         self.scale_on.setToolTip("Rescale every W_hh so its spectral radius is this value")
         self.scale = QDoubleSpinBox()
-        self.scale.setRange(0.01, 100.0)
+        self.scale.setRange(0.0, 1000.0)
         self.scale.setDecimals(2)
         self.scale.setSingleStep(0.05)
         self.scale.setValue(1.0)
@@ -78,7 +80,7 @@ class ModelPanel(QWidget):
         self.scale_slider.setToolTip("Slide to watch gradients vanish (< 1) or explode (> 1)")
         self.forget_on = QCheckBox("forget bias")
         self.forget = QDoubleSpinBox()
-        self.forget.setRange(-10.0, 10.0)
+        self.forget.setRange(-100.0, 100.0)
         self.forget.setSingleStep(0.5)
         self.forget.setValue(1.0)
         self.seed = QSpinBox()
@@ -167,14 +169,29 @@ class ModelPanel(QWidget):
             self.forget_on.setChecked(cfg.forget_bias is not None)
             if cfg.forget_bias is not None:
                 self.forget.setValue(cfg.forget_bias)
-            self.seed.setValue(cfg.seed)
+            self.seed.setValue(min(cfg.seed, self.seed.maximum()))
             _select(self.readout, cfg.readout)
             _select(self.loss, task.loss)
             _select(self.where, task.where)
         finally:
             for blocker in blockers:
                 blocker.unblock()
+        self._displayed = self._widget_settings()
         self._enable(doc)
+
+    def _widget_settings(self) -> dict[str, object]:
+        """The network settings as the widgets show them."""
+        lstm = self.cell.currentData() == "lstm"
+        return {
+            "cell": self.cell.currentData(),
+            "hidden_size": self.hidden.value(),
+            "num_layers": self.layers.value(),
+            "init": self.init.currentData(),
+            "recurrent_scale": self.scale.value() if self.scale_on.isChecked() else None,
+            "forget_bias": self.forget.value() if self.forget_on.isChecked() and lstm else None,
+            "seed": self.seed.value(),
+            "readout": self.readout.currentData(),
+        }
 
     def _enable(self, doc: Document) -> None:
         lstm = doc.config.cell == "lstm"
@@ -218,20 +235,12 @@ class ModelPanel(QWidget):
     def build_document(self) -> Document:
         """The session's document with the settings shown; raises EngineError/SessionError."""
         doc = self.session.document
-        cfg = doc.config.replace(
-            cell=self.cell.currentData(),
-            hidden_size=self.hidden.value(),
-            num_layers=self.layers.value(),
-            init=self.init.currentData(),
-            recurrent_scale=self.scale.value() if self.scale_on.isChecked() else None,
-            forget_bias=(
-                self.forget.value()
-                if self.forget_on.isChecked() and self.cell.currentData() == "lstm"
-                else None
-            ),
-            seed=self.seed.value(),
-            readout=self.readout.currentData(),
-        )
+        # Only what the user changed is taken from the widgets: a setting they cannot show
+        # exactly (a seed beyond their range, a scale with more decimals) stays as it is.
+        shown = self._displayed
+        changes = {k: v for k, v in self._widget_settings().items()
+                   if k not in shown or shown[k] != v}
+        cfg = doc.config.replace(**changes) if changes else doc.config
         task = Task(self.loss.currentData(), self.where.currentData())
         new = doc.with_config(cfg)
         if task != doc.task:

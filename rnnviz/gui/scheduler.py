@@ -21,6 +21,7 @@ FRAME_MS = 16.0
 # Work units (steps × hidden × layers × gates) a frame can afford on the GUI thread.
 # LSTM T=1000, H=128 is 512k and computes in ~25 ms; beyond ~1.5M a worker keeps the UI live.
 SYNC_LIMIT = 1_500_000
+RETRY_MS = 30
 
 
 def work_units(doc: Document) -> int:
@@ -93,8 +94,11 @@ class ComputeWorker(QThread):
             results = compute(self.doc, self._progress, previous=self.previous)
         except _Cancelled:
             return
-        except (EngineError, SessionError, ValueError, FloatingPointError, MemoryError) as exc:
+        except (EngineError, SessionError, ValueError, FloatingPointError) as exc:
             self.done.emit(f"cannot compute: {exc}")
+            return
+        except MemoryError:
+            self.done.emit("cannot compute: not enough memory for a run this size")
             return
         self.done.emit(results)
 
@@ -139,11 +143,18 @@ class ComputeScheduler(QObject):
             if self._worker.doc is doc:
                 return
             self.cancel()
+        if any(w.isRunning() for w in self._retired):
+            # A cancelled worker stops at its next chunk (a fraction of a second); starting
+            # another meanwhile would hold two full-size computations in memory at once.
+            self._timer.start(RETRY_MS)
+            return
         if work_units(doc) <= self.sync_limit:
             try:
                 session.accept(compute(doc, previous=session.previous_results))
             except (EngineError, SessionError, ValueError, FloatingPointError) as exc:
                 self.failed.emit(f"cannot compute: {exc}")
+            except MemoryError:
+                self.failed.emit("cannot compute: not enough memory for a run this size")
             return
         worker = ComputeWorker(doc, session.previous_results, self)
         worker.progressed.connect(self.progress.emit)
@@ -163,11 +174,12 @@ class ComputeScheduler(QObject):
         self._worker = None
         self.busy.emit(False)
 
-    def wait(self, msecs: int = 30_000) -> None:
-        """Block until every worker has stopped (for shutdown and tests)."""
+    def wait(self) -> None:
+        """Block until every worker has stopped (for shutdown and tests). Cancelled workers
+        stop at their next chunk boundary, which the engine keeps short."""
         for worker in [self._worker, *self._retired]:
             if worker is not None:
-                worker.wait(msecs)
+                worker.wait()
 
     def _on_done(self, outcome: object) -> None:
         worker = self.sender()

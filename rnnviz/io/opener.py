@@ -56,13 +56,16 @@ def file_kind(path: str | Path) -> str:
 
 
 def open_file(path: str | Path, document: Document, *, prefix: str | None = None,
-              target_column: str | int | None = None) -> Opened:
-    """Apply the file at ``path`` to ``document``. Raises FileFormatError with a one-line
+              target_column: str | int | None = None, expect: str | None = None) -> Opened:
+    """Apply the file at ``path`` to ``document``. ``expect`` ("session", "sequence",
+    "weights") refuses a file of another kind. Raises FileFormatError with a one-line
     message; the given document is never changed (documents are values)."""
     p = Path(path)
     if not p.is_file():
         raise FileFormatError(f"{p.name}: no such file")
     kind = file_kind(p)
+    if expect is not None and kind != expect:
+        raise FileFormatError(f"{p.name}: not a {expect} file (it reads as a {kind})")
     try:
         if kind == "session":
             doc, view = load_session(p)

@@ -221,3 +221,15 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, seq_csv, case):
     assert named in lines[0]
     assert result.stdout == ""
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_arguments_that_do_not_fit_are_refused_in_one_line(tmp_path, seq_csv):
+    for args, message in (
+        (("--demo", "sine", "--weights", seq_csv), "not a weights file"),
+        (("--input", seq_csv, "--prefix", "rnn."), "--prefix goes with --weights"),
+        (("--demo", "sine", "--target-column", "0"), "--target-column goes with --input"),
+    ):
+        result = run_cli(*args, "--out", tmp_path / "o", "--format", "npz", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and message in result.stderr
+        assert "Traceback" not in result.stderr

@@ -159,3 +159,19 @@ def test_nothing_to_export_is_a_clear_error(make_window, tmp_path):
     with pytest.raises(ExportError, match="closed"):
         controller.export("hidden", tmp_path / "hidden.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exports_wait_for_current_results(make_window, tmp_path, qtbot):
+    """An export never writes the previous document's data: while a background computation
+    runs it is refused; once the results are in, it writes the new values."""
+    window = make_window()
+    window.compute.sync_limit = 0
+    seq = window.session.document.sequence
+    window.editor.apply(window.session.document.with_sequence(
+        seq.with_inputs(np.full_like(seq.inputs, 5.0))), "set all")
+    qtbot.waitUntil(lambda: window.compute.running, timeout=2000)
+    with pytest.raises(ExportError, match="still computing"):
+        window.exports.export_csv("input", tmp_path / "input.csv")
+    qtbot.waitUntil(lambda: not window.session.stale, timeout=20000)
+    (path,) = window.exports.export_csv("input", tmp_path / "input.csv")
+    assert path.read_text().splitlines()[1].split(",")[1] == "5.0"

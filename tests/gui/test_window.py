@@ -371,3 +371,14 @@ def test_a_forward_blow_up_is_reported_as_values(make_window):
     )
     for line in window.panels["hidden"]._alarms.values():
         assert line.isVisible() and line.value() == forward
+
+
+def test_model_edits_change_only_the_setting_edited(make_window):
+    """Settings the widgets cannot show exactly survive an edit of another setting."""
+    doc = load_demo("sine")
+    cfg = doc.config.replace(num_layers=2, forget_bias=25.0, recurrent_scale=0.005, seed=2**40)
+    window = make_window(Session(doc.with_config(cfg)))
+    window.model_panel.where.setCurrentIndex(window.model_panel.where.findData("last"))
+    new = window.session.document
+    assert new.task.where == "last"
+    assert new.config == cfg

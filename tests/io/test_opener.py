@@ -58,3 +58,15 @@ def test_unknown_and_missing_files_are_refused(tmp_path):
         file_kind(tmp_path / "x.docx")
     with pytest.raises(FileFormatError, match="nope.csv: no such file"):
         open_file(tmp_path / "nope.csv", load_demo("sine"))
+
+
+def test_a_file_of_another_kind_than_expected_is_refused(tmp_path):
+    seq = tmp_path / "seq.csv"
+    seq.write_text("1\n2\n")
+    with pytest.raises(FileFormatError, match="seq.csv: not a weights file \\(it reads as a "
+                                              "sequence\\)"):
+        open_file(seq, load_demo("sine"), expect="weights")
+    npz = tmp_path / "w.npz"
+    np.savez(npz, foo=np.ones(3))
+    with pytest.raises(FileFormatError, match="not a weights file"):
+        open_file(npz, load_demo("sine"), expect="weights")

@@ -66,9 +66,16 @@ def test_config_changes_keep_or_reset_loaded_weights():
     loaded = doc.with_weights(doc.config, trained)
     kept = loaded.with_config(loaded.config.replace(readout="tanh"))
     np.testing.assert_array_equal(kept.weights["weight_hh_l0"], trained["weight_hh_l0"])
+    # a recurrent scale rescales the network's W_hh, never the loaded weights themselves
     scaled = loaded.with_config(loaded.config.replace(recurrent_scale=2.0))
-    block = scaled.weights["weight_hh_l0"][:8]
+    np.testing.assert_array_equal(scaled.weights["weight_hh_l0"], trained["weight_hh_l0"])
+    block = scaled.network().state_dict()["weight_hh_l0"][:8]
     assert np.max(np.abs(np.linalg.eigvals(block))) == pytest.approx(2.0)
+    zero = scaled.with_config(scaled.config.replace(recurrent_scale=0.0))
+    assert not np.any(zero.network().state_dict()["weight_hh_l0"])
+    back = zero.with_config(zero.config.replace(recurrent_scale=None))
+    np.testing.assert_array_equal(back.network().state_dict()["weight_hh_l0"],
+                                  trained["weight_hh_l0"])
     assert loaded.with_config(loaded.config.replace(hidden_size=5)).weights is None
 
 

@@ -80,9 +80,9 @@ class Importer:
         """Make the file's sequence the document's (one undo step); False if refused."""
         path = Path(path)
         try:
-            if file_kind(path) != "sequence":
-                raise FileFormatError(f"{path.name}: not a sequence file")
-            opened = open_file(path, self.window.session.document, target_column=target_column)
+            opened = open_file(
+                path, self.window.session.document, target_column=target_column, expect="sequence"
+            )
         except FileFormatError as exc:
             self.report(str(exc))
             return False
