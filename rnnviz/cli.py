@@ -132,12 +132,15 @@ def run_export(args: argparse.Namespace) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    from rnnviz.engine import EngineError
     from rnnviz.io.run_export import ExportError, write_run_npz
-    from rnnviz.session import Session, compute
+    from rnnviz.session import Session, SessionError, compute
 
     session = Session(doc, view)
     try:
         session.accept(compute(doc))
+    except (SessionError, EngineError) as exc:
+        raise UsageError(str(exc)) from None
     except MemoryError:
         cfg = doc.config
         raise UsageError(f"not enough memory for {doc.sequence.steps} steps of a "

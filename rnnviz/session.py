@@ -11,6 +11,7 @@ the document: it is saved with it but changing it is not an edit.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from rnnviz.engine.init import scale_recurrent
 
 MAX_STEPS = 1_000_000
 MAX_CHANNELS = 4096
+MEMORY_SHARE = 0.6  # of physical memory, at most, for one computation
 LOSSES = ("mse", "ce", "none")
 # Structural settings: changing one of these re-initialises the weights from the seed.
 _STRUCTURAL = ("cell", "input_size", "hidden_size", "num_layers", "bias", "output_size", "seed",
@@ -276,6 +278,41 @@ class Results:
     seconds: float
 
 
+def memory_needed(document: Document) -> int:
+    """Bytes a computation of ``document`` holds at its peak, roughly: the forward buffers
+    and the backward pass's coefficients and gradients, per step, layer and unit, and the
+    weights with their working copies."""
+    cfg = document.config
+    per_unit = 5 * cfg.gate_count + 4  # buffers of G·H or H values, forward and backward
+    itemsize = 4 if cfg.dtype == "float32" else 8
+    states = document.sequence.steps * cfg.num_layers * cfg.hidden_size * per_unit
+    hidden = cfg.hidden_size
+    params = cfg.gate_count * hidden * ((cfg.input_size + hidden)
+                                        + (cfg.num_layers - 1) * 2 * hidden)
+    return (states + 3 * params) * itemsize  # weights, their scaled and transposed copies
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(document: Document) -> None:
+    """Refuse (SessionError) a run that would not fit in this machine's memory, instead of
+    letting the system start swapping or kill the program."""
+    physical = _physical_memory()
+    needed = memory_needed(document)
+    if physical is not None and needed > MEMORY_SHARE * physical:
+        cfg = document.config
+        raise SessionError(
+            f"a run of {document.sequence.steps} steps through {cfg.num_layers} × "
+            f"{cfg.hidden_size} {cfg.cell} units needs about {needed / 2**30:.1f} GiB of "
+            f"memory; this machine has {physical / 2**30:.1f} GiB"
+        )
+
+
 def compute(document: Document, progress: Callable[[float], None] | None = None,
             previous: Results | None = None) -> Results:
     """Run the engine over the document: forward, loss, backward. Pure; thread-safe.
@@ -284,6 +321,7 @@ def compute(document: Document, progress: Callable[[float], None] | None = None,
     ``previous``: results of an earlier document; when it had the same network, the forward
     pass resumes from the first changed input step instead of starting over.
     """
+    check_memory(document)
     start = time.perf_counter()
     net = document.network()
     resume = None

@@ -144,3 +144,15 @@ def test_documents_with_the_same_network_share_it():
     assert trained.network() is not doc.network()
     np.testing.assert_array_equal(trained.network().state_dict()["weight_hh_l0"],
                                   doc.network().state_dict()["weight_hh_l0"])
+
+
+def test_a_run_too_large_for_memory_is_refused_before_it_starts():
+    from rnnviz.session import check_memory, memory_needed
+
+    doc = _doc(steps=10)
+    huge = doc.with_sequence(Sequence(np.zeros((1_000_000, 1)), targets=np.zeros((1_000_000, 1))))
+    huge = huge.with_config(huge.config.replace(hidden_size=4096, num_layers=16))
+    assert memory_needed(huge) > 2**40
+    with pytest.raises(SessionError, match=r"needs about \d+\.\d GiB of memory"):
+        compute(huge)
+    check_memory(doc)  # a small run passes
