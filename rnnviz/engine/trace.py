@@ -113,17 +113,18 @@ class Grads:
         """dL/dθ under the state dict's names (computed on first use: two matmuls per layer)."""
         return readonly_mapping(self.params_fn())
 
-    @property
+    # Norms are computed once, on first use (views read them at every cursor move).
+    @cached_property
     def hidden_norm(self) -> np.ndarray:
-        return np.linalg.norm(self.hidden, axis=2)
+        return freeze(np.linalg.norm(self.hidden, axis=2))
 
-    @property
+    @cached_property
     def cell_norm(self) -> np.ndarray | None:
-        return None if self.cell is None else np.linalg.norm(self.cell, axis=2)
+        return None if self.cell is None else freeze(np.linalg.norm(self.cell, axis=2))
 
-    @property
+    @cached_property
     def input_norm(self) -> np.ndarray:
-        return np.linalg.norm(self.input, axis=1)
+        return freeze(np.linalg.norm(self.input, axis=1))
 
 
 def readonly_mapping(d: dict[str, np.ndarray]) -> Mapping[str, np.ndarray]:
