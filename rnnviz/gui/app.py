@@ -8,6 +8,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from rnnviz.gui.memory import reuse_freed_memory
 from rnnviz.gui.theme import apply_global, apply_palette, current_theme
 
 
@@ -15,6 +16,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (the existing one if there is one), themed to the OS scheme."""
     app = QApplication.instance()
     if app is None:
+        reuse_freed_memory()
         app = QApplication(argv if argv is not None else [sys.argv[0]])
     app.setApplicationName("rnnviz")
     app.setOrganizationName("rnnviz")
