@@ -66,8 +66,11 @@ def export_views(
     written: list[Path] = []
     with _offscreen_window(session) as controller:
         for panel in panels:
-            if skip_empty and empty.get(panel, False):
-                continue
+            if empty.get(panel, False):
+                if skip_empty:
+                    continue
+                title = controller.targets()[panel].replace("&&", "&")
+                raise ExportError(f"{title}: nothing is plotted for this network")
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
                 if fmt in _ANIMATION_FORMATS:

@@ -233,3 +233,12 @@ def test_arguments_that_do_not_fit_are_refused_in_one_line(tmp_path, seq_csv):
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1 and message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_named_panel_with_nothing_to_show_is_refused(tmp_path, seq_csv):
+    """The input file has no target column, so the network has no readout to plot."""
+    result = run_cli("--input", seq_csv, "--out", tmp_path / "o", "--panels", "output",
+                     cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "rnnviz export: error: Output & loss: nothing is plotted " \
+        "for this network"
