@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from rnnviz.engine.activations import READOUT_ACTIVATIONS
-from rnnviz.engine.cells import CELL_TYPES
+from rnnviz.engine.cells import CELL_TYPES, GATE_COUNT
 from rnnviz.engine.errors import EngineError
 
 INITIALISERS = ("default", "xavier", "orthogonal")
@@ -82,8 +82,6 @@ class NetworkConfig:
 
     @property
     def gate_count(self) -> int:
-        from rnnviz.engine.cells import GATE_COUNT
-
         return GATE_COUNT[self.cell]
 
     def replace(self, **changes: Any) -> NetworkConfig:

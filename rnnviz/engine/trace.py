@@ -64,6 +64,14 @@ class Trace:
     def h_n(self) -> np.ndarray:
         return self.hidden[:, -1] if self.steps else self.h0
 
+    @cached_property
+    def cell_norm(self) -> np.ndarray | None:
+        """‖c_t‖₂ per layer and step, (L, T), or None without a cell state."""
+        if self.cell is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            return freeze(np.linalg.norm(self.cell, axis=2))
+
     @property
     def c_n(self) -> np.ndarray | None:
         if self.cell is None:

@@ -6,6 +6,7 @@ line (``rnnviz FILE...``, ``rnnviz export``), File → Open and drag and drop al
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,8 +41,6 @@ def file_kind(path: str | Path) -> str:
     if suffix in SEQUENCE_SUFFIXES:
         return "sequence"
     if suffix in AMBIGUOUS_SUFFIXES:
-        import zipfile
-
         try:
             with zipfile.ZipFile(p) as archive:
                 keys = {n.removesuffix(".npy") for n in archive.namelist()}

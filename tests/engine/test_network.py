@@ -281,3 +281,10 @@ def test_resumed_forward_equals_a_fresh_run(cell):
     other = net.forward(x, h0=np.ones((2, 5)))
     np.testing.assert_allclose(net.forward(x, h0=np.ones((2, 5)), resume=first).hidden,
                                other.hidden, atol=1e-14)
+
+
+def test_cell_norm_is_the_norm_of_each_step_cell_state():
+    trace = Network(cell="lstm", input_size=1, hidden_size=3, num_layers=2).forward(np.ones((4, 1)))
+    np.testing.assert_allclose(trace.cell_norm, np.sqrt((trace.cell**2).sum(axis=2)))
+    assert Network(cell="gru", input_size=1, hidden_size=3).forward(np.ones((4, 1))).cell_norm \
+        is None

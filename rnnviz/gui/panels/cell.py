@@ -70,8 +70,7 @@ class CellPanel(Panel):
         self.heatmap.set_levels(-m, m)
         self.heatmap.set_data(data, steps)
         self.set_title(self.heatmap.plot, f"c_t, layer {view.layer} (units × steps)")
-        with np.errstate(over="ignore", invalid="ignore"):
-            norm = finite_or_nan(np.linalg.norm(values[:shown], axis=1))
+        norm = finite_or_nan(results.trace.cell_norm[view.layer, :shown])
         self.norm_line.setData(np.arange(shown, dtype=np.float64), norm)
         self.fit_y(self.norm_plot, norm)
         self._tables = {
