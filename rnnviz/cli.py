@@ -78,11 +78,11 @@ def export_parser() -> argparse.ArgumentParser:
 
 def build_document(args: argparse.Namespace):
     """The document to export: from a session, a demo or an input file, then the overrides."""
-    from rnnviz.demos import load_demo
     from rnnviz.engine import EngineError
     from rnnviz.io.errors import FileFormatError
     from rnnviz.io.opener import open_file
     from rnnviz.session import SessionError, ViewState
+    from rnnviz.session.demos import load_demo
 
     sources = [s for s in (args.session, args.demo, args.input) if s]
     if len(sources) > 1:

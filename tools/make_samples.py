@@ -1,5 +1,5 @@
 """Write the bundled sample sessions to ``resources/samples/``: one ``<demo>.rnnviz`` per demo
-in :data:`rnnviz.demos.DEMOS`, each holding ``load_demo(name)`` with the default view.
+in :data:`rnnviz.session.demos.DEMOS`, each holding ``load_demo(name)`` with the default view.
 
 Run with ``python tools/make_samples.py`` after changing a demo or the session format.
 Saving is deterministic, so re-running it reproduces the same files byte for byte.
@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnnviz.demos import DEMOS, load_demo
 from rnnviz.io.session_file import SESSION_SUFFIX, save_session
 from rnnviz.session import ViewState
+from rnnviz.session.demos import DEMOS, load_demo
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
 

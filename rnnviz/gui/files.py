@@ -21,7 +21,6 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, QTimer
 from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu, QMessageBox
 
-from rnnviz.demos import DEMOS, load_demo
 from rnnviz.io.autosave import AutosaveStore, RecoveryInfo
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.opener import file_kind, open_file
@@ -33,6 +32,7 @@ from rnnviz.io.weights import (
     save_weights,
 )
 from rnnviz.session import Document, ViewState
+from rnnviz.session.demos import DEMOS, load_demo
 
 AUTOSAVE_ENV = "RNNVIZ_AUTOSAVE_DIR"
 AUTOSAVE_MS = 5000

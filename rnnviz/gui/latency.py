@@ -19,10 +19,10 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
-from rnnviz.demos import document_for, sequence_from_generated
 from rnnviz.engine import NetworkConfig
-from rnnviz.engine.generators import generate
 from rnnviz.session import Session, Task
+from rnnviz.session.demos import document_for, sequence_from_generated
+from rnnviz.tasks.generators import generate
 
 EDIT_SPACING_S = 0.020  # a drag delivers mouse moves at about 50-60 Hz
 TIMEOUT_S = 10.0

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.demos import load_demo
 from rnnviz.engine import GATE_NAMES
 from rnnviz.gui.editing import install as install_editing
 from rnnviz.gui.export_actions import install as install_exports
@@ -43,6 +42,7 @@ from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
 from rnnviz.gui.transport import Player, TransportBar
 from rnnviz.gui.undo import Editor
 from rnnviz.session import Results, Session, ViewState
+from rnnviz.session.demos import load_demo
 
 DEFAULT_SIZE = (1280, 800)
 STATUS_MS = 6000
@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
         self.redraw.request(view=True)
 
     def open_demo(self, name: str) -> None:
-        """Replace the document with the named demo (see rnnviz.demos.DEMOS), untitled and
+        """Replace the document with the named demo (see rnnviz.session.demos.DEMOS), untitled and
         with a fresh undo history. (File → Open Demo asks about unsaved changes first.)"""
         self.files.open_demo(name)
 

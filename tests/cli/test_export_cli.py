@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rnnviz.demos import load_demo
 from rnnviz.engine import Network, NetworkConfig
 from rnnviz.gui.animation import frame_steps
 from rnnviz.io.opener import open_file
 from rnnviz.io.session_file import save_session
 from rnnviz.io.weights import save_weights
 from rnnviz.session import ViewState, compute
+from rnnviz.session.demos import load_demo
 
 SVG = "{http://www.w3.org/2000/svg}"
 

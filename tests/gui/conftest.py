@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from rnnviz.demos import load_demo
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.theme import LIGHT
 from rnnviz.session import Session
+from rnnviz.session.demos import load_demo
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from rnnviz import edits
-from rnnviz.demos import load_demo
 from rnnviz.gui.editing.plot_editor import pick_sample
-from rnnviz.session import Session
+from rnnviz.session import Session, edits
+from rnnviz.session.demos import load_demo
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
-from rnnviz.demos import load_demo, sequence_from_generated
-from rnnviz.engine.generators import GENERATORS, generate
-from rnnviz.engine.text import PRINTABLE
 from rnnviz.gui.editing.importing import TargetColumnDialog, target_choices
 from rnnviz.gui.editing.resize_actions import delete_steps, insert_steps, resize_sequence
 from rnnviz.session import Session
+from rnnviz.session.demos import load_demo, sequence_from_generated
+from rnnviz.tasks.generators import GENERATORS, generate
+from rnnviz.tasks.text import PRINTABLE
 
 
 @pytest.fixture

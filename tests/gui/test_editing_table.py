@@ -10,11 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from rnnviz.demos import document_for, sequence_from_generated
 from rnnviz.engine import NetworkConfig
-from rnnviz.engine.generators import generate
 from rnnviz.gui.editing.table_dock import SequenceTableModel
 from rnnviz.session import Sequence, Session, Task
+from rnnviz.session.demos import document_for, sequence_from_generated
+from rnnviz.tasks.generators import generate
 
 
 @pytest.fixture

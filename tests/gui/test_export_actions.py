@@ -11,11 +11,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QProgressDialog
 
-from rnnviz.demos import load_demo
 from rnnviz.engine import NetworkConfig
 from rnnviz.gui.animation import frame_steps
 from rnnviz.gui.export_actions import ExportError
 from rnnviz.session import Session
+from rnnviz.session.demos import load_demo
 
 
 def read_table(path):

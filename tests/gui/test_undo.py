@@ -3,7 +3,7 @@
 import numpy as np
 from PySide6.QtCore import Qt
 
-from rnnviz import edits
+from rnnviz.session import edits
 
 
 def test_model_change_is_undone_and_redone(window, qtbot):

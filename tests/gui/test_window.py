@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from rnnviz.demos import document_for, load_demo, sequence_from_generated
 from rnnviz.engine import NetworkConfig
-from rnnviz.engine.generators import generate
 from rnnviz.session import Session, Task
+from rnnviz.session.demos import document_for, load_demo, sequence_from_generated
+from rnnviz.tasks.generators import generate
 
 
 def line_data(item):

@@ -10,10 +10,10 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from rnnviz.demos import load_demo
 from rnnviz.io.autosave import AutosaveStore
 from rnnviz.io.errors import FileFormatError
 from rnnviz.session import Document, ViewState
+from rnnviz.session.demos import load_demo
 
 VIEW = ViewState(step=4, layer=0, units=(2,), reveal=True, phase="forward")
 
@@ -65,7 +65,7 @@ def test_recovery_after_a_real_process_crash(stores, tmp_path):
     script = textwrap.dedent(
         f"""
         import os
-        from rnnviz.demos import load_demo
+        from rnnviz.session.demos import load_demo
         from rnnviz.io.autosave import AutosaveStore
         from rnnviz.session import ViewState
         store = AutosaveStore({str(tmp_path / "autosave")!r})

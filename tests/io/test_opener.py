@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from rnnviz.demos import load_demo
 from rnnviz.engine import Network
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.opener import file_kind, open_file
 from rnnviz.io.session_file import save_session
 from rnnviz.io.weights import save_weights
 from rnnviz.session import ViewState, compute
+from rnnviz.session.demos import load_demo
 
 
 def test_sequence_file_replaces_inputs_and_resizes_the_network(tmp_path):

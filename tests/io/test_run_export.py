@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from rnnviz import __version__
-from rnnviz.demos import document_for, load_demo
 from rnnviz.engine import Network, NetworkConfig
 from rnnviz.io.run_export import (
     ExportError,
@@ -17,6 +16,7 @@ from rnnviz.io.run_export import (
     write_run_npz,
 )
 from rnnviz.session import Sequence, Task, compute
+from rnnviz.session.demos import document_for, load_demo
 
 
 def _lstm_results(layers=2):

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 
-from rnnviz.demos import DEMOS, load_demo
 from rnnviz.engine import Network, NetworkConfig
 from rnnviz.io import session_file
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.session_file import load_session, save_session
 from rnnviz.session import Document, Sequence, Task, ViewState
+from rnnviz.session.demos import DEMOS, load_demo
 
 VIEW = ViewState(step=5, layer=1, units=(3, 0), reveal=True, phase="backward")
 

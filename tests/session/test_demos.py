@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from rnnviz.demos import DEMOS, load_demo
 from rnnviz.session import SessionError, compute
+from rnnviz.session.demos import DEMOS, load_demo
 
 
 @pytest.mark.parametrize("name", list(DEMOS))

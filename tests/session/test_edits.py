@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from rnnviz import edits
-from rnnviz.demos import load_demo
-from rnnviz.session import Sequence, SessionError
+from rnnviz.session import Sequence, SessionError, edits
+from rnnviz.session.demos import load_demo
 
 
 def _seq(steps=10):

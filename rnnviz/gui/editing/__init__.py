@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from rnnviz.engine.generators import GeneratedSequence
 from rnnviz.gui.editing.apply import apply_document
 from rnnviz.gui.editing.generator_dialog import GeneratorDialog, generated_document
 from rnnviz.gui.editing.importing import Importer
@@ -22,6 +21,7 @@ from rnnviz.gui.editing.resize_actions import ask_delete, ask_insert, ask_resize
 from rnnviz.gui.editing.table_dock import TableDock
 from rnnviz.gui.editing.text_dock import TextDock
 from rnnviz.session import Document, ViewState
+from rnnviz.tasks.generators import GeneratedSequence
 
 __all__ = ["EditingController", "install"]
 

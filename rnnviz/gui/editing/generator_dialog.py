@@ -26,16 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.demos import sequence_from_generated
-from rnnviz.engine.generators import (
+from rnnviz.gui.editing.apply import EDIT_ERRORS
+from rnnviz.session import MAX_STEPS, Document, Task
+from rnnviz.session.demos import sequence_from_generated
+from rnnviz.tasks.generators import (
     GENERATORS,
     GeneratedSequence,
     GeneratorError,
     GeneratorSpec,
     generate,
 )
-from rnnviz.gui.editing.apply import EDIT_ERRORS
-from rnnviz.session import MAX_STEPS, Document, Task
 
 MAX_SEED = 2**31 - 1
 PREVIEW_MS = 150

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt
 
-from rnnviz import edits
 from rnnviz.gui.editing.apply import apply_sequence
 from rnnviz.gui.panels.input import MAX_LINES
-from rnnviz.session import Sequence
+from rnnviz.session import Sequence, edits
 
 PICK_RADIUS = 8.0  # pixels: how near a press must be to a sample to grab it
 MAX_CANDIDATES = 20_000  # steps examined around the press (the plot may show 100,000s)

@@ -13,9 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz import edits
 from rnnviz.gui.editing.apply import apply_sequence
-from rnnviz.session import MAX_STEPS
+from rnnviz.session import MAX_STEPS, edits
 
 
 def insert_steps(window, at: int, count: int) -> bool:

@@ -18,12 +18,11 @@ from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QMo
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView
 
-from rnnviz import edits
 from rnnviz.gui.editing.apply import apply_sequence
 from rnnviz.gui.editing.plot_editor import TEXT_HINT, class_values
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.sequences import format_table, parse_table
-from rnnviz.session import Sequence, SessionError
+from rnnviz.session import Sequence, SessionError, edits
 
 _MASKED = QBrush(QColor(150, 150, 150))
 

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.demos import sequence_from_text
-from rnnviz.engine.text import PRINTABLE, TextError, encode_text
 from rnnviz.gui.editing.apply import apply_document
 from rnnviz.session import Document, SessionError, Task
+from rnnviz.session.demos import sequence_from_text
+from rnnviz.tasks.text import PRINTABLE, TextError, encode_text
 
 APPLY_MS = 120
 IDLE_MS = 1000

@@ -22,7 +22,7 @@ from rnnviz.gui.theme import Theme
 from rnnviz.session import Results, ViewState
 
 MAX_LINES = 8  # more channels than this are drawn as a channels × steps image
-TARGET_CHANNEL = -1  # the channel combo's data for the target (as rnnviz.edits.TARGET)
+TARGET_CHANNEL = -1  # the channel combo's data for the target (as rnnviz.session.edits.TARGET)
 EDIT_MODES = (
     ("pan", "Pan", "Dragging scrolls the time axis"),
     ("drag", "Drag", "Drag a sample up or down (elsewhere dragging scrolls the time axis)"),

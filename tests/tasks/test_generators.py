@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnviz.engine.generators import (
+from rnnviz.tasks.generators import (
     GENERATORS,
     MAX_LENGTH,
     GeneratorError,

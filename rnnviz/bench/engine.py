@@ -1,9 +1,6 @@
-"""Benchmarks: ``python -m rnnviz.bench engine`` and ``python -m rnnviz.bench latency``.
-
-``engine`` times forward and forward+backward (batch 1) over cells × T × H and, when torch is
-importable, torch's nn.RNN / nn.LSTM / nn.GRU forward+backward in the same run (one thread,
-same dtype), printing the ratio. ``latency`` drives real edits through the real window offscreen
-and reports the time from an edit to redrawn plots.
+"""``python -m rnnviz.bench engine``: forward and forward+backward (batch 1) over cells × T × H
+and, when torch is importable, torch's nn.RNN / nn.LSTM / nn.GRU forward+backward in the same run
+(one thread, same dtype), with the ratio.
 """
 
 from __future__ import annotations
@@ -86,35 +83,13 @@ def bench_engine(cells: list[str], steps_list: list[int], hidden_list: list[int]
     return rows
 
 
-def bench_latency(out=sys.stdout) -> None:
-    from rnnviz.gui.latency import measure_latency
-
-    print("edit -> redrawn plots, LSTM, real window offscreen (ms)", file=out)
-    for steps, hidden, target in ((200, 64, 16.0), (1000, 128, 33.0)):
-        res = measure_latency(cell="lstm", steps=steps, hidden=hidden)
-        print(f"T={steps:5d} H={hidden:4d}  p50 {res['p50_ms']:6.2f}  p95 {res['p95_ms']:6.2f}  "
-              f"(target p95 <= {target:g})", file=out, flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnnviz.bench", description=__doc__)
-    sub = parser.add_subparsers(dest="what", required=True)
-    eng = sub.add_parser("engine", help="engine forward/backward timings")
-    eng.add_argument("--cells", default="rnn_tanh,lstm,gru")
-    eng.add_argument("--steps", default="100,1000,10000")
-    eng.add_argument("--hidden", default="32,128,512")
-    eng.add_argument("--dtype", default="float64", choices=("float64", "float32"))
-    sub.add_parser("latency", help="edit-to-pixels latency of the real window")
+    parser = argparse.ArgumentParser(prog="python -m rnnviz.bench engine", description=__doc__)
+    parser.add_argument("--cells", default="rnn_tanh,lstm,gru")
+    parser.add_argument("--steps", default="100,1000,10000")
+    parser.add_argument("--hidden", default="32,128,512")
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     args = parser.parse_args(argv)
-    if args.what == "engine":
-        bench_engine(args.cells.split(","), [int(s) for s in args.steps.split(",")],
-                     [int(s) for s in args.hidden.split(",")], args.dtype)
-    else:
-        bench_latency()
+    bench_engine(args.cells.split(","), [int(s) for s in args.steps.split(",")],
+                 [int(s) for s in args.hidden.split(",")], args.dtype)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnviz.engine.text import MAX_TEXT_LENGTH, TextError, decode, encode_text, visible_char
+from rnnviz.tasks.text import MAX_TEXT_LENGTH, TextError, decode, encode_text, visible_char
 
 
 def test_text_mode_vocabulary_is_the_sorted_distinct_characters():

@@ -1,34 +1,21 @@
-"""The session: the document the user edits and the results computed from it. No Qt here.
-
-A :class:`Document` is an immutable value — the input sequence, the network configuration, the
-task (loss) and, when the user loaded trained ones, the weights. Every edit replaces the
-document (so undo is a matter of putting an old value back), marks the results stale and emits
-``document_changed``. :func:`compute` turns a document into :class:`Results` (a pure function,
-safe to run in a worker thread); :meth:`Session.accept` installs them and emits one
-``results_changed``. The view state (cursor step, layer, picked units, reveal mode) lives beside
-the document: it is saved with it but changing it is not an edit.
-"""
+"""The document: the sequence, task and network the user edits. No Qt here."""
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
-from psygnal import Signal
 
-from rnnviz.engine import EngineError, Grads, LossResult, Network, NetworkConfig, Trace
+from rnnviz.engine import EngineError, Network, NetworkConfig
 from rnnviz.engine.init import scale_recurrent
 
 MAX_STEPS = 1_000_000
 MAX_CHANNELS = 4096
-MEMORY_SHARE = 0.6  # of physical memory, at most, for one computation
+
 LOSSES = ("mse", "ce", "none")
 # Structural settings: changing one of these re-initialises the weights from the seed.
 _STRUCTURAL = ("cell", "input_size", "hidden_size", "num_layers", "bias", "output_size", "seed",
@@ -261,200 +248,3 @@ class ViewState:
         return (self.step, steps) if self.phase == "backward" else (steps, steps)
 
 
-@dataclass(frozen=True, eq=False)
-class Results:
-    """What the engine computed for ``document``.
-
-    trace: the forward pass; grads: BPTT of the task's loss (or of Σ h_T); loss: the loss with
-    its per-step values, or None; nonfinite_step: the first step where anything (forward or
-    backward) is NaN/Inf, or None; seconds: how long it took.
-    """
-
-    document: Document
-    trace: Trace
-    grads: Grads
-    loss: LossResult | None
-    nonfinite_step: int | None
-    seconds: float
-
-
-def memory_needed(document: Document) -> int:
-    """Bytes a computation of ``document`` holds at its peak, roughly: the forward buffers
-    and the backward pass's coefficients and gradients, per step, layer and unit, and the
-    weights with their working copies."""
-    cfg = document.config
-    per_unit = 5 * cfg.gate_count + 4  # buffers of G·H or H values, forward and backward
-    itemsize = 4 if cfg.dtype == "float32" else 8
-    states = document.sequence.steps * cfg.num_layers * cfg.hidden_size * per_unit
-    hidden = cfg.hidden_size
-    params = cfg.gate_count * hidden * ((cfg.input_size + hidden)
-                                        + (cfg.num_layers - 1) * 2 * hidden)
-    return (states + 3 * params) * itemsize  # weights, their scaled and transposed copies
-
-
-def _physical_memory() -> int | None:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def check_memory(document: Document) -> None:
-    """Refuse (SessionError) a run that would not fit in this machine's memory, instead of
-    letting the system start swapping or kill the program."""
-    physical = _physical_memory()
-    needed = memory_needed(document)
-    if physical is not None and needed > MEMORY_SHARE * physical:
-        cfg = document.config
-        raise SessionError(
-            f"a run of {document.sequence.steps} steps through {cfg.num_layers} × "
-            f"{cfg.hidden_size} {cfg.cell} units needs about {needed / 2**30:.1f} GiB of "
-            f"memory; this machine has {physical / 2**30:.1f} GiB"
-        )
-
-
-def compute(document: Document, progress: Callable[[float], None] | None = None,
-            previous: Results | None = None) -> Results:
-    """Run the engine over the document: forward, loss, backward. Pure; thread-safe.
-
-    ``progress`` receives the fraction done (0..1); raising from it aborts the computation.
-    ``previous``: results of an earlier document; when it had the same network, the forward
-    pass resumes from the first changed input step instead of starting over.
-    """
-    check_memory(document)
-    start = time.perf_counter()
-    net = document.network()
-    resume = None
-    if previous is not None and _same_network(previous.document, document):
-        resume = previous.trace
-    seq, task = document.sequence, document.task
-
-    def part(offset: float):
-        return None if progress is None else (lambda f: progress(offset + 0.5 * f))
-
-    trace = net.forward(seq.inputs, progress=part(0.0), resume=resume)
-    loss = None
-    if task.loss != "none" and net.config.output_size is not None:
-        loss = net.loss(trace, seq.targets, task.loss, task.where, seq.target_mask)
-        if task.loss == "ce":
-            grads = net.backward(trace, d_logits=loss.grad, progress=part(0.5))
-        else:
-            grads = net.backward(trace, d_output=loss.grad, progress=part(0.5))
-    else:
-        g = np.zeros((seq.steps, net.config.hidden_size))
-        g[-1] = 1.0
-        grads = net.backward(trace, d_hidden=g, progress=part(0.5))
-    bad = [s for s in (trace.nonfinite_step, grads.nonfinite_step) if s is not None]
-    return Results(document, trace, grads, loss, min(bad) if bad else None,
-                   time.perf_counter() - start)
-
-
-def _same_network(a: Document, b: Document) -> bool:
-    """Whether two documents' networks compute the same function (same config and weights)."""
-    return a.config == b.config and a.weights is b.weights
-
-
-class Session:
-    """The open document, its results and the view state, with change notifications.
-
-    Signals: ``document_changed(Document)`` after every edit; ``results_changed(Results)`` once
-    per installed computation; ``view_changed(ViewState)``; ``dirty_changed(bool)``.
-    """
-
-    document_changed = Signal(object)
-    results_changed = Signal(object)
-    view_changed = Signal(object)
-    dirty_changed = Signal(bool)
-
-    def __init__(self, document: Document, view: ViewState | None = None,
-                 path: str | None = None) -> None:
-        self._document = document
-        self._saved: Document | None = document
-        self._results: Results | None = None
-        self._previous: Results | None = None
-        self._view = self._clamp(view or ViewState(), document)
-        self.path = path
-
-    # ---- document --------------------------------------------------------------------------
-    @property
-    def document(self) -> Document:
-        return self._document
-
-    def set_document(self, document: Document) -> None:
-        """Replace the document (an edit, an undo or a redo)."""
-        if document is self._document:
-            return
-        was_dirty = self.dirty
-        self._document = document
-        self._results = None
-        view = self._clamp(self._view, document)
-        self.document_changed.emit(document)
-        if view != self._view:
-            self.set_view(view)
-        if self.dirty != was_dirty:
-            self.dirty_changed.emit(self.dirty)
-
-    @property
-    def dirty(self) -> bool:
-        return self._document is not self._saved
-
-    def mark_saved(self, path: str | None = None) -> None:
-        """The current document is what is on disk now."""
-        was_dirty = self.dirty
-        self._saved = self._document
-        if path is not None:
-            self.path = path
-        if was_dirty:
-            self.dirty_changed.emit(False)
-
-    # ---- results ---------------------------------------------------------------------------
-    @property
-    def stale(self) -> bool:
-        return self._results is None
-
-    @property
-    def results(self) -> Results:
-        """The results for the current document, computed now if they are stale."""
-        if self._results is None:
-            self.accept(compute(self._document, previous=self._previous))
-        return self._results  # type: ignore[return-value]
-
-    @property
-    def last_results(self) -> Results | None:
-        """The current results without computing (None while stale)."""
-        return self._results
-
-    @property
-    def previous_results(self) -> Results | None:
-        """The most recently installed results, even if the document has moved on since: what
-        :func:`compute` can resume from."""
-        return self._previous
-
-    def accept(self, results: Results) -> bool:
-        """Install results computed elsewhere; ignored (False) if the document has moved on."""
-        if results.document is not self._document:
-            return False
-        self._results = results
-        self._previous = results
-        self.results_changed.emit(results)
-        return True
-
-    # ---- view ------------------------------------------------------------------------------
-    @property
-    def view(self) -> ViewState:
-        return self._view
-
-    def set_view(self, view: ViewState | None = None, **changes: Any) -> None:
-        view = self._clamp(replace(view or self._view, **changes), self._document)
-        if view != self._view:
-            self._view = view
-            self.view_changed.emit(view)
-
-    @staticmethod
-    def _clamp(view: ViewState, document: Document) -> ViewState:
-        steps = document.sequence.steps
-        hidden = document.config.hidden_size
-        units = tuple(u for u in view.units if 0 <= u < hidden) or (0,)
-        return replace(view, step=min(max(int(view.step), 0), steps - 1),
-                       layer=min(max(int(view.layer), 0), document.config.num_layers - 1),
-                       units=units)

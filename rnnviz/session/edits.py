@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from rnnviz.demos import sequence_from_text
-from rnnviz.engine.text import TextError, encode_text
-from rnnviz.session import MAX_STEPS, Sequence, SessionError
+from rnnviz.session.demos import sequence_from_text
+from rnnviz.session.document import MAX_STEPS, Sequence, SessionError
+from rnnviz.tasks.text import TextError, encode_text
 
 TARGET = -1
 """Channel index that addresses the target column (mse targets, first column)."""

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 from rnnviz.engine import NetworkConfig
-from rnnviz.engine.generators import GeneratedSequence, generate
-from rnnviz.engine.text import TextEncoding, encode_text
-from rnnviz.session import Document, Sequence, SessionError, Task
+from rnnviz.session.document import Document, Sequence, SessionError, Task
+from rnnviz.tasks.generators import GeneratedSequence, generate
+from rnnviz.tasks.text import TextEncoding, encode_text
 
 
 def sequence_from_generated(gen: GeneratedSequence) -> Sequence:
