@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 FIGURE_FORMATS = ("png", "svg", "pdf", "gif", "mp4")
@@ -110,11 +111,12 @@ def build_document(args: argparse.Namespace):
         if args.weights:
             doc = open_file(args.weights, doc, prefix=args.prefix, expect="weights").document
         if changes:
-            doc = doc.with_config(doc.config.replace(**changes))
+            doc = doc.with_models(tuple(m.with_config(m.config.replace(**changes))
+                                        for m in doc.models))
         if args.step is not None:
             if not 0 <= args.step < doc.sequence.steps:
                 raise UsageError(f"--step must lie in 0..{doc.sequence.steps - 1}")
-            view = ViewState(step=args.step, layer=view.layer, units=view.units)
+            view = replace(view, step=args.step, reveal=False, phase="forward")
     except (FileFormatError, SessionError, EngineError) as exc:
         raise UsageError(str(exc)) from None
     return doc, view
@@ -142,13 +144,12 @@ def run_export(args: argparse.Namespace) -> list[Path]:
     except (SessionError, EngineError) as exc:
         raise UsageError(str(exc)) from None
     except MemoryError:
-        cfg = doc.config
-        raise UsageError(f"not enough memory for {doc.sequence.steps} steps of a "
-                         f"{cfg.num_layers} x {cfg.hidden_size} {cfg.cell} network") from None
+        raise UsageError(f"not enough memory for {doc.sequence.steps} steps of "
+                         f"{len(doc.models)} network(s)") from None
     written: list[Path] = []
     try:
         if "npz" in args.format:
-            written += write_run_npz(out / "run.npz", session.results)
+            written += write_run_npz(out / "run.npz", session.results.model(view.model))
         figure_formats = [f for f in args.format if f != "npz"]
         if figure_formats:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -172,7 +172,8 @@ class ExportController(QObject):
     def export_run(self, path: str | os.PathLike[str]) -> list[Path]:
         """Write the run's arrays to ``path`` (.npz) and its description beside it (.json)."""
         self._require_current()
-        return write_run_npz(path, self.window.session.results)
+        session = self.window.session
+        return write_run_npz(path, session.results.model(session.view.model))
 
     # ---- animations ------------------------------------------------------------------------
     def export_animation(

@@ -462,7 +462,8 @@ class FileController(QObject):
                     if prefix is None:
                         self.window.show_message(f"{name}: not loaded")
                         return False
-            opened = open_file(path, self.session.document, prefix=prefix, expect=kind)
+            opened = open_file(path, self.session.document, prefix=prefix, expect=kind,
+                               model=self.session.view.model)
         except (FileFormatError, OSError, ValueError) as exc:
             return self._failed(f"cannot open {name}: {_problem(exc, path)}", interactive)
         label = "load weights" if opened.kind == "weights" else "import sequence"
@@ -521,9 +522,9 @@ class FileController(QObject):
 
     def save_weights_to(self, path: str | Path) -> bool:
         """Write the network's weights (PyTorch names) to an .npz or .safetensors file."""
-        doc = self.session.document
+        model = self.session.model
         try:
-            save_weights(path, doc.network().state_dict(), doc.config.cell)
+            save_weights(path, model.network().state_dict(), model.config.cell)
         except (FileFormatError, OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             return self._failed(f"cannot save {Path(path).name}: {_problem(reason, path)}")

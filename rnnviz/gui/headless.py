@@ -61,7 +61,7 @@ def export_views(
     out = Path(out_dir)
     if not out.is_dir():
         raise ExportError(f"{out}: the output folder does not exist")
-    config = session.document.config
+    config = session.model.config
     empty = {"cell": config.cell != "lstm", "output": config.output_size is None}
     written: list[Path] = []
     with _offscreen_window(session) as controller:

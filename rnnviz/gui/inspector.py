@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
 from rnnviz.engine import GATE_NAMES
-from rnnviz.session import Results, ViewState
+from rnnviz.session import ModelResults, ViewState
 
 MAX_CHILDREN = 512  # per vector; wider vectors end with a "… n more" row
 HIDDEN_VALUE = "—"  # not computed yet (reveal mode)
@@ -39,7 +39,7 @@ class Inspector(QTreeWidget):
         # group item -> (getter of the (n,) vector at a step, names of its children or None)
         self._vectors: dict[int, tuple[QTreeWidgetItem, object]] = {}
         self._scalars: dict[str, QTreeWidgetItem] = {}
-        self._results: Results | None = None
+        self._results: ModelResults | None = None
         self._view: ViewState | None = None
         self.itemExpanded.connect(self._refresh_group)
 
@@ -68,9 +68,8 @@ class Inspector(QTreeWidget):
         self._scalars[key] = item
         return item
 
-    def _build(self, results: Results) -> None:
-        doc = results.document
-        cfg, seq = doc.config, doc.sequence
+    def _build(self, results: ModelResults) -> None:
+        cfg, seq = results.config, results.sequence
         trace, grads = results.trace, results.grads
         expanded = {self._path(it) for it, _ in self._vectors.values() if it.isExpanded()}
         self.clear()
@@ -78,22 +77,23 @@ class Inspector(QTreeWidget):
         self._scalar(None, "step", "step")
         if seq.labels is not None:
             self._scalar(None, "label", "label")
-        self._group(None, "x_t", lambda t: trace.input[t], seq.channels, seq.channel_names)
+        self._group(None, "x_t", lambda r, t: r.trace.input[t], seq.channels,
+                    seq.channel_names)
         if seq.targets is not None:
             self._scalar(None, "target", "target")
         if trace.output is not None:
-            self._group(None, "y_t", lambda t: trace.output[t], trace.output.shape[1])
+            self._group(None, "y_t", lambda r, t: r.trace.output[t], trace.output.shape[1])
         if results.loss is not None:
             self._scalar(None, "loss", "loss_t")
         H = cfg.hidden_size
         for k in range(cfg.num_layers):
             layer = QTreeWidgetItem([f"layer {k}", ""])
             self.addTopLevelItem(layer)
-            self._group(layer, "h_t", lambda t, k=k: trace.hidden[k, t], H)
+            self._group(layer, "h_t", lambda r, t, k=k: r.trace.hidden[k, t], H)
             if trace.cell is not None:
-                self._group(layer, "c_t", lambda t, k=k: trace.cell[k, t], H)
+                self._group(layer, "c_t", lambda r, t, k=k: r.trace.cell[k, t], H)
             for name in GATE_NAMES[cfg.cell]:
-                self._group(layer, name, lambda t, k=k, n=name: trace.gates[n][k, t], H)
+                self._group(layer, name, lambda r, t, k=k, n=name: r.trace.gates[n][k, t], H)
             self._scalar(layer, f"gh{k}", "‖∂L/∂h_t‖")
             if grads.cell is not None:
                 self._scalar(layer, f"gc{k}", "‖∂L/∂c_t‖")
@@ -113,14 +113,13 @@ class Inspector(QTreeWidget):
         return "/".join(reversed(parts))
 
     # ---- values ----------------------------------------------------------------------------
-    def show_step(self, results: Results, view: ViewState) -> None:
+    def show_step(self, results: ModelResults, view: ViewState) -> None:
         """Fill in the values at ``view.step`` (rebuilding the rows only when shapes change)."""
-        doc = results.document
-        cfg = doc.config
+        cfg, seq = results.config, results.sequence
         structure = (
-            doc.sequence.channel_names,
-            doc.sequence.targets is not None,
-            doc.sequence.labels is not None,
+            seq.channel_names,
+            seq.targets is not None,
+            seq.labels is not None,
             None if results.trace.output is None else results.trace.output.shape[1],
             results.loss is not None,
             cfg.num_layers,
@@ -137,11 +136,10 @@ class Inspector(QTreeWidget):
         finally:
             self.setUpdatesEnabled(True)
 
-    def _fill(self, results: Results, view: ViewState) -> None:
-        doc = results.document
-        seq = doc.sequence
+    def _fill(self, results: ModelResults, view: ViewState) -> None:
+        seq = results.sequence
         steps = seq.steps
-        t = view.step
+        t = min(view.step, steps - 1)
         states_known = t < view.visible_states(steps)
         g0, g1 = view.visible_gradients(steps)
         grads_known = g0 <= t < g1
@@ -153,7 +151,7 @@ class Inspector(QTreeWidget):
             known = seq.target_mask is None or bool(seq.target_mask[t])
             target = seq.targets[t]
             text = ", ".join(fmt(v) for v in target) if known else "(none at this step)"
-            if known and seq.vocabulary is not None and doc.task.loss == "ce":
+            if known and seq.vocabulary is not None and results.task.loss == "ce":
                 text = f"{int(target[0])} ({seq.vocabulary[int(target[0])]!r})"
             s["target"].setText(1, text)
         if "loss" in s:
@@ -165,25 +163,26 @@ class Inspector(QTreeWidget):
                 else HIDDEN_VALUE,
             )
         grads = results.grads
-        for k in range(doc.config.num_layers):
-            s[f"gh{k}"].setText(1, fmt(_norm(grads.hidden[k, t])) if grads_known else HIDDEN_VALUE)
+        for k in range(results.config.num_layers):
+            s[f"gh{k}"].setText(1, fmt(grads.hidden_norm[k, t]) if grads_known else HIDDEN_VALUE)
             if f"gc{k}" in s:
                 s[f"gc{k}"].setText(
-                    1, fmt(_norm(grads.cell[k, t])) if grads_known else HIDDEN_VALUE
+                    1, fmt(grads.cell_norm[k, t]) if grads_known else HIDDEN_VALUE
                 )
-        s["gx"].setText(1, fmt(_norm(grads.input[t])) if grads_known else HIDDEN_VALUE)
+        s["gx"].setText(1, fmt(grads.input_norm[t]) if grads_known else HIDDEN_VALUE)
         for item, getter in self._vectors.values():
             known = states_known or item.text(0) == "x_t"
-            self._fill_group(item, getter, t, known)
+            self._fill_group(item, getter, results, t, known)
 
-    def _fill_group(self, item: QTreeWidgetItem, getter, t: int, known: bool) -> None:
+    def _fill_group(self, item: QTreeWidgetItem, getter, results: ModelResults, t: int,
+                    known: bool) -> None:
         if not known:
             item.setText(1, HIDDEN_VALUE)
             if item.isExpanded():
                 for k in range(item.childCount()):
                     item.child(k).setText(1, HIDDEN_VALUE)
             return
-        v = getter(t)
+        v = getter(results, t)
         item.setText(1, f"‖·‖ = {fmt(_norm(v))}")
         if item.isExpanded():
             for k in range(min(item.childCount(), MAX_CHILDREN, len(v))):
@@ -193,9 +192,11 @@ class Inspector(QTreeWidget):
         entry = self._vectors.get(id(item))
         if entry is None or self._results is None or self._view is None:
             return
-        view = self._view
-        known = view.step < view.visible_states(self._results.document.sequence.steps)
-        self._fill_group(item, entry[1], view.step, known or item.text(0) == "x_t")
+        view, results = self._view, self._results
+        steps = results.sequence.steps
+        t = min(view.step, steps - 1)
+        known = t < view.visible_states(steps)
+        self._fill_group(item, entry[1], results, t, known or item.text(0) == "x_t")
 
     def value_of(self, *path: str) -> str:
         """The value text of the row at ``path``: ("x_t", "x"), ("layer 0", "h_t", "[3]")."""

@@ -88,7 +88,7 @@ def measure_latency(
                 deadline = start + TIMEOUT_S
                 while True:
                     app.processEvents()
-                    results = session.last_results
+                    results = session.model_results
                     drawn = results is not None and window._drawn is results
                     if drawn and start < drawn_at[0] < watch.last_paint:
                         break

@@ -41,7 +41,7 @@ from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
 from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
 from rnnviz.gui.transport import Player, TransportBar
 from rnnviz.gui.undo import Editor
-from rnnviz.session import Results, Session, ViewState
+from rnnviz.session import ModelResults, Results, Session, ViewState
 from rnnviz.session.demos import load_demo
 
 DEFAULT_SIZE = (1280, 800)
@@ -69,7 +69,7 @@ _BANNER_STYLE = {
 }
 
 
-def nonfinite_message(results: Results) -> str:
+def nonfinite_message(results: ModelResults) -> str:
     """The banner text for a run that produced NaN/Inf: where, and what to do about it."""
     step = results.nonfinite_step
     forward = results.trace.nonfinite_step
@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         self.compute.progress.connect(lambda f: self.progress.setValue(round(f * 100)))
         self.compute.failed.connect(self._compute_failed)
         self.redraw = RedrawScheduler(self._redraw, self)
-        self._drawn: Results | None = None
+        self._drawn: ModelResults | None = None
         self._drawn_key: tuple = ()
         self._drawn_steps = -1
         self._drawn_labels: tuple[str, ...] | None = None
@@ -361,6 +361,7 @@ class MainWindow(QMainWindow):
 
     def _document_changed(self, doc) -> None:
         self.model_panel.show_document(doc)
+        self.redraw.request(document=True)
         self.compute.request()
 
     def _results_changed(self, results: Results) -> None:
@@ -402,20 +403,25 @@ class MainWindow(QMainWindow):
         """Compute if needed and redraw everything synchronously (for tests and exports)."""
         if self.session.stale and not self.compute.running:
             self.compute.run_now()
-        self.redraw.request(results=True, view=True)
+        self.redraw.request(document=True, results=True, view=True)
         self.redraw.flush()
 
     @staticmethod
     def _data_key(view: ViewState, steps: int) -> tuple:
         # what, besides the results, decides the data drawn (not the cursor, outside reveal)
-        return (view.layer, view.units, view.visible_states(steps), view.visible_gradients(steps))
+        return (view.model, view.layer, view.units, view.visible_states(steps),
+                view.visible_gradients(steps))
 
-    def _redraw(self, results_dirty: bool, view_dirty: bool) -> None:
-        results = self.session.last_results
+    def _redraw(self, document_dirty: bool, results_dirty: bool, view_dirty: bool) -> None:
+        session = self.session
+        view = session.view
+        if document_dirty:
+            for panel in self.panels.values():
+                panel.show_document(session.document, view)
+        results = session.model_results
         if results is None:
             return
-        view = self.session.view
-        steps = results.document.sequence.steps
+        steps = results.sequence.steps
         key = self._data_key(view, steps)
         if results is not self._drawn or key != self._drawn_key:
             self._draw_results(results, view)
@@ -427,8 +433,8 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.reveal_action):
             self.reveal_action.setChecked(view.reveal)
 
-    def _draw_results(self, results: Results, view: ViewState) -> None:
-        seq = results.document.sequence
+    def _draw_results(self, results: ModelResults, view: ViewState) -> None:
+        seq = results.sequence
         if seq.labels != self._drawn_labels:
             self._drawn_labels = seq.labels
             for panel in self.panels.values():
@@ -441,7 +447,7 @@ class MainWindow(QMainWindow):
             vb = self.input_plot.getViewBox()
             vb.setLimits(xMin=-0.5 - seq.steps * 0.05, xMax=seq.steps - 0.5 + seq.steps * 0.05)
             self.input_plot.setXRange(-0.5, seq.steps - 0.5, padding=0)
-        cell = results.document.config.cell
+        cell = results.config.cell
         self.docks["gates"].setWindowTitle(f"Gates — {cell}: {', '.join(GATE_NAMES[cell])}")
         if results.nonfinite_step is not None:
             self.set_banner(nonfinite_message(results), "error")

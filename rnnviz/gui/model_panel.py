@@ -1,7 +1,8 @@
 """The Model panel: cell type, sizes, initialisation, recurrent scale, readout and loss.
 
-Every change builds a new document (``with_config`` / ``with_task``) and hands it to the
-session, which recomputes at once. Invalid combinations become a one-line message.
+It shows the selected model (the session's ``view.model``). Every change builds a new document
+(``with_config`` of that model, ``with_task``) and hands it to the session, which recomputes at
+once. Invalid combinations become a one-line message.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from rnnviz.engine import EngineError
 from rnnviz.engine.config import MAX_HIDDEN, MAX_LAYERS
 from rnnviz.gui.undo import Editor
-from rnnviz.session import Document, Session, SessionError, Task
+from rnnviz.session import Document, Model, Session, SessionError, Task
 
 CELLS = (("RNN (tanh)", "rnn_tanh"), ("RNN (ReLU)", "rnn_relu"), ("LSTM", "lstm"), ("GRU", "gru"))
 INITS = (("default (uniform ±1/√H)", "default"), ("Xavier", "xavier"), ("orthogonal", "orthogonal"))
@@ -135,9 +136,12 @@ class ModelPanel(QWidget):
 
     # ---- document -> widgets ---------------------------------------------------------------
     def show_document(self, doc: Document) -> None:
-        """Show ``doc``'s settings without triggering edits."""
-        cfg, task = doc.config, doc.task
-        shown = (cfg, task, doc.sequence.steps, doc.sequence.targets is None, doc.weights is None)
+        """Show the settings of ``doc``'s selected model without triggering edits."""
+        index = min(self.session.view.model, len(doc.models) - 1)
+        model = doc.models[index]
+        cfg, task = model.config, doc.task
+        shown = (index, cfg, task, doc.sequence.steps, doc.sequence.targets is None,
+                 model.weights is None)
         if shown == self._shown:
             return  # e.g. an edit of input values: nothing here changes
         self._shown = shown
@@ -177,7 +181,7 @@ class ModelPanel(QWidget):
             for blocker in blockers:
                 blocker.unblock()
         self._displayed = self._widget_settings()
-        self._enable(doc)
+        self._enable(doc, model)
 
     def _widget_settings(self) -> dict[str, object]:
         """The network settings as the widgets show them."""
@@ -193,8 +197,8 @@ class ModelPanel(QWidget):
             "readout": self.readout.currentData(),
         }
 
-    def _enable(self, doc: Document) -> None:
-        lstm = doc.config.cell == "lstm"
+    def _enable(self, doc: Document, model: Model) -> None:
+        lstm = model.config.cell == "lstm"
         self.forget_on.setEnabled(lstm)
         self.forget.setEnabled(lstm and self.forget_on.isChecked())
         self.scale.setEnabled(self.scale_on.isChecked())
@@ -203,11 +207,11 @@ class ModelPanel(QWidget):
         for k in range(self.loss.count()):
             item = self.loss.model().item(k)
             item.setEnabled(has_targets or self.loss.itemData(k) == "none")
-        self.readout.setEnabled(doc.config.output_size is not None)
+        self.readout.setEnabled(model.config.output_size is not None)
         self.where.setEnabled(doc.task.loss != "none")
-        cfg = doc.config
+        cfg = model.config
         out = "no readout" if cfg.output_size is None else f"readout → {cfg.output_size}"
-        weights = "trained weights" if doc.weights is not None else f"seed {cfg.seed}"
+        weights = "trained weights" if model.weights is not None else f"seed {cfg.seed}"
         self.summary.setText(
             f"{doc.sequence.steps} steps × {cfg.input_size} inputs → "
             f"{cfg.num_layers} × {cfg.hidden_size} {cfg.cell}, {out}; {weights}"
@@ -235,14 +239,16 @@ class ModelPanel(QWidget):
     def build_document(self) -> Document:
         """The session's document with the settings shown; raises EngineError/SessionError."""
         doc = self.session.document
+        index = self.session.view.model
+        config = doc.model(index).config
         # Only what the user changed is taken from the widgets: a setting they cannot show
         # exactly (a seed beyond their range, a scale with more decimals) stays as it is.
         shown = self._displayed
         changes = {k: v for k, v in self._widget_settings().items()
                    if k not in shown or shown[k] != v}
-        cfg = doc.config.replace(**changes) if changes else doc.config
+        cfg = config.replace(**changes) if changes else config
         task = Task(self.loss.currentData(), self.where.currentData())
-        new = doc.with_config(cfg)
+        new = doc.with_config(index, cfg)
         if task != doc.task:
             new = new.with_task(task)
         return new
@@ -265,4 +271,5 @@ class ModelPanel(QWidget):
                 self.editor.seal()
         else:
             self.session.set_document(doc)
-        self._enable(self.session.document)
+        doc = self.session.document
+        self._enable(doc, doc.model(self.session.view.model))

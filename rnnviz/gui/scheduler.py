@@ -26,17 +26,19 @@ RETRY_MS = 30
 
 def work_units(doc: Document) -> int:
     """A cost estimate of computing ``doc``: steps × hidden × layers × gates."""
-    cfg = doc.config
-    return doc.sequence.steps * cfg.hidden_size * cfg.num_layers * cfg.gate_count
+    return doc.sequence.steps * sum(m.config.hidden_size * m.config.num_layers
+                                    * m.config.gate_count for m in doc.models)
 
 
 class RedrawScheduler(QObject):
-    """Calls ``redraw(results_dirty, view_dirty)`` once for any burst of requests, never more
-    often than once per frame."""
+    """Calls ``redraw(document_dirty, results_dirty, view_dirty)`` once for any burst of
+    requests, never more often than once per frame."""
 
-    def __init__(self, redraw: Callable[[bool, bool], None], parent: QObject | None = None):
+    def __init__(self, redraw: Callable[[bool, bool, bool], None],
+                 parent: QObject | None = None):
         super().__init__(parent)
         self._redraw = redraw
+        self._document_dirty = False
         self._results_dirty = False
         self._view_dirty = False
         self._last = -1e9
@@ -46,9 +48,11 @@ class RedrawScheduler(QObject):
 
     @property
     def pending(self) -> bool:
-        return self._results_dirty or self._view_dirty
+        return self._document_dirty or self._results_dirty or self._view_dirty
 
-    def request(self, *, results: bool = False, view: bool = False) -> None:
+    def request(self, *, document: bool = False, results: bool = False,
+                view: bool = False) -> None:
+        self._document_dirty |= document
         self._results_dirty |= results
         self._view_dirty |= view
         if not self._timer.isActive():
@@ -60,10 +64,10 @@ class RedrawScheduler(QObject):
         self._timer.stop()
         if not self.pending:
             return
-        results, view = self._results_dirty, self._view_dirty
-        self._results_dirty = self._view_dirty = False
+        document, results, view = self._document_dirty, self._results_dirty, self._view_dirty
+        self._document_dirty = self._results_dirty = self._view_dirty = False
         self._last = time.perf_counter()
-        self._redraw(results, view)
+        self._redraw(document, results, view)
 
 
 class _Cancelled(Exception):

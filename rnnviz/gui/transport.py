@@ -7,6 +7,8 @@ backpropagation reaches them).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,12 +34,12 @@ def next_view(view: ViewState, steps: int, count: int) -> tuple[ViewState | None
     last = steps - 1
     if view.reveal and view.phase == "backward":
         step = max(view.step - count, 0)
-        return ViewState(step, view.layer, view.units, True, "backward"), step > 0
+        return replace(view, step=step), step > 0
     step = min(view.step + count, last)
     if view.reveal and step == last:
         # the forward pass is complete: the backward sweep starts from the last step
-        return ViewState(last, view.layer, view.units, True, "backward"), True
-    return ViewState(step, view.layer, view.units, view.reveal, "forward"), step < last
+        return replace(view, step=last, phase="backward"), True
+    return replace(view, step=step, phase="forward"), step < last
 
 
 class Player(QObject):

@@ -55,10 +55,12 @@ def file_kind(path: str | Path) -> str:
 
 
 def open_file(path: str | Path, document: Document, *, prefix: str | None = None,
-              target_column: str | int | None = None, expect: str | None = None) -> Opened:
-    """Apply the file at ``path`` to ``document``. ``expect`` ("session", "sequence",
-    "weights") refuses a file of another kind. Raises FileFormatError with a one-line
-    message; the given document is never changed (documents are values)."""
+              target_column: str | int | None = None, expect: str | None = None,
+              model: int = 0) -> Opened:
+    """Apply the file at ``path`` to ``document``: a session replaces it, a sequence goes to
+    every model, weights go to the model at index ``model``. ``expect`` ("session",
+    "sequence", "weights") refuses a file of another kind. Raises FileFormatError with a
+    one-line message; the given document is never changed (documents are values)."""
     p = Path(path)
     if not p.is_file():
         raise FileFormatError(f"{p.name}: no such file")
@@ -71,7 +73,7 @@ def open_file(path: str | Path, document: Document, *, prefix: str | None = None
             return Opened(doc, view, kind, f"Opened {p.name}")
         if kind == "sequence":
             return _open_sequence(p, document, target_column)
-        return _open_weights(p, document, prefix)
+        return _open_weights(p, document, prefix, model)
     except SessionError as exc:
         raise FileFormatError(f"{p.name}: {exc}") from None
 
@@ -83,14 +85,15 @@ def _open_sequence(p: Path, document: Document, target_column: str | int | None)
     task = document.task
     if seq.targets is not None and task.loss in ("none", "ce"):
         task = Task("mse", task.where)
-    base = replace(document, task=Task("none", task.where), weights=document.weights)
-    doc = base.with_sequence(seq).with_task(task)
-    kept = " (the network was resized)" if doc.weights is None and document.weights else ""
+    doc = document.with_sequence_and_task(seq, task)
+    resized = any(new.weights is None and old.weights is not None
+                  for new, old in zip(doc.models, document.models, strict=True))
+    kept = " (the network was resized)" if resized else ""
     return Opened(doc, None, "sequence",
                   f"Imported {seq.steps} steps × {seq.channels} channels from {p.name}{kept}")
 
 
-def _open_weights(p: Path, document: Document, prefix: str | None) -> Opened:
+def _open_weights(p: Path, document: Document, prefix: str | None, model: int) -> Opened:
     loaded = load_weights(p, prefix=prefix)
     cfg = loaded.config
     if cfg.input_size != document.sequence.channels:
@@ -104,8 +107,13 @@ def _open_weights(p: Path, document: Document, prefix: str | None) -> Opened:
         task = Task("none", task.where)
     elif task.loss == "ce" and targets.max() >= cfg.output_size:
         task = Task("none", task.where)
-    cfg = cfg.replace(readout=document.config.readout if cfg.output_size else "identity")
-    doc = Document(document.sequence, cfg, task, None).with_weights(cfg, loaded.state_dict)
+    current = document.model(model)
+    cfg = cfg.replace(readout=current.config.readout if cfg.output_size else "identity")
+    others = [m for k, m in enumerate(document.models) if k != model]
+    if task != document.task and any(m.config.output_size is not None for m in others):
+        raise FileFormatError(f"{p.name}: the weights' readout does not fit the task the other "
+                              "models of this comparison share")
+    doc = replace(document, task=task).with_weights(model, cfg, loaded.state_dict)
     notes = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
     layers = f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}"
     return Opened(doc, None, "weights",

@@ -60,7 +60,7 @@ import numpy as np
 
 from rnnviz import __version__
 from rnnviz.io.atomic import atomic_write_bytes
-from rnnviz.session import Results
+from rnnviz.session import ModelResults
 
 FORMAT_NAME = "rnnviz-run"
 FORMAT_VERSION = 1
@@ -70,7 +70,7 @@ class ExportError(ValueError):
     """A file that cannot be exported; the one-line message names the file and the problem."""
 
 
-def write_run_npz(path: str | os.PathLike[str], results: Results) -> list[Path]:
+def write_run_npz(path: str | os.PathLike[str], results: ModelResults) -> list[Path]:
     """Write every array of ``results`` to ``path`` (.npz) and a JSON description beside it.
 
     Returns ``[npz_path, json_path]``; the JSON file has the same name with ``.json``. Both are
@@ -90,10 +90,10 @@ def write_run_npz(path: str | os.PathLike[str], results: Results) -> list[Path]:
     return [target, sidecar]
 
 
-def run_arrays(results: Results) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def run_arrays(results: ModelResults) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The arrays :func:`write_run_npz` stores, by key, and a one-line description of each."""
-    doc, trace, grads, loss = results.document, results.trace, results.grads, results.loss
-    seq = doc.sequence
+    trace, grads, loss = results.trace, results.grads, results.loss
+    seq = results.sequence
     arrays: dict[str, np.ndarray] = {}
     notes: dict[str, str] = {}
 
@@ -102,7 +102,7 @@ def run_arrays(results: Results) -> tuple[dict[str, np.ndarray], dict[str, str]]
             arrays[key] = np.asarray(value)
             notes[key] = note
 
-    put("config", np.array(json.dumps(doc.config.to_dict())), "network configuration (JSON)")
+    put("config", np.array(json.dumps(results.config.to_dict())), "network configuration (JSON)")
     put("inputs", seq.inputs, "input sequence x_t (T, I)")
     put("targets", seq.targets, "targets (T, O), or class indices (T, 1) for cross-entropy")
     put("target_mask", seq.target_mask, "steps that have a target (T,)")
@@ -112,7 +112,7 @@ def run_arrays(results: Results) -> tuple[dict[str, np.ndarray], dict[str, str]]
         put("channel_names", np.array(seq.channel_names, dtype=str), "input channel names (I,)")
     if seq.vocabulary is not None:
         put("vocabulary", np.array(seq.vocabulary, dtype=str), "one-hot characters (V,)")
-    for name, value in doc.network().state_dict().items():
+    for name, value in results.model.network().state_dict().items():
         put(f"weights/{name}", value, f"weight {name} (PyTorch name and layout)")
     put("states/hidden", trace.hidden, "hidden states h_t (L, T, H)")
     put("states/cell", trace.cell, "cell states c_t (L, T, H)")
@@ -141,22 +141,23 @@ def run_arrays(results: Results) -> tuple[dict[str, np.ndarray], dict[str, str]]
 
 
 def run_metadata(
-    results: Results,
+    results: ModelResults,
     arrays: Mapping[str, np.ndarray],
     descriptions: Mapping[str, str],
     npz_name: str,
 ) -> dict[str, Any]:
     """The JSON-ready description of a run export (see :func:`write_run_npz`)."""
-    doc, trace = results.document, results.trace
-    cfg = doc.config
+    trace, model, task = results.trace, results.model, results.task
+    cfg = model.config
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "rnnviz_version": __version__,
         "npz": npz_name,
-        "config": doc.config.to_dict(),
-        "task": {"loss": doc.task.loss, "where": doc.task.where},
-        "weights": "loaded" if doc.weights is not None else f"initialised from seed {cfg.seed}",
+        "model": model.name,
+        "config": cfg.to_dict(),
+        "task": {"loss": task.loss, "where": task.where},
+        "weights": "loaded" if model.weights is not None else f"initialised from seed {cfg.seed}",
         "shapes": {
             "steps": int(trace.input.shape[0]),
             "inputs": cfg.input_size,

@@ -77,6 +77,10 @@ def save_session(path: str | Path, document: Document, view: ViewState) -> None:
     complete, so a failure half-way leaves any existing file untouched.
     """
     path = Path(path)
+    if len(document.models) != 1:
+        raise FileFormatError(f"{path.name}: format {FORMAT_VERSION} holds one model, this "
+                              f"document has {len(document.models)}")
+    model = document.models[0]
     seq = document.sequence
     arrays: dict[str, np.ndarray] = {INPUTS: np.asarray(seq.inputs, dtype=np.float64)}
     if seq.targets is not None:
@@ -84,12 +88,12 @@ def save_session(path: str | Path, document: Document, view: ViewState) -> None:
     if seq.target_mask is not None:
         arrays[TARGET_MASK] = np.asarray(seq.target_mask, dtype=bool)
     weight_names = None
-    if document.weights is not None:
-        weight_names = list(document.weights)
+    if model.weights is not None:
+        weight_names = list(model.weights)
         for key in weight_names:
             if not _WEIGHT_NAME.match(key):
                 raise FileFormatError(f"{path.name}: cannot save a weight named {key!r}")
-            arrays[f"{WEIGHTS_DIR}{key}.npy"] = np.asarray(document.weights[key], np.float64)
+            arrays[f"{WEIGHTS_DIR}{key}.npy"] = np.asarray(model.weights[key], np.float64)
     for member, array in arrays.items():
         if array.nbytes > MAX_MEMBER_BYTES - 4096:
             raise FileFormatError(
@@ -100,7 +104,7 @@ def save_session(path: str | Path, document: Document, view: ViewState) -> None:
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "app_version": __version__,
-        "config": document.config.to_dict(),
+        "config": model.config.to_dict(),
         "task": {"loss": document.task.loss, "where": document.task.where},
         "sequence": {
             "labels": None if seq.labels is None else list(seq.labels),
@@ -210,9 +214,9 @@ def _read_archive(name: str, archive: zipfile.ZipFile) -> tuple[Document, ViewSt
             text=seq_meta["text"],
             vocabulary=seq_meta["vocabulary"],
         )
-        document = Document(sequence, config, task)
+        document = Document.single(sequence, config, task)
         if weights is not None:
-            document = document.with_weights(config, weights)
+            document = document.with_weights(0, config, weights)
     except ValueError as exc:  # SessionError, EngineError
         _fail(name, " ".join(str(exc).split()))
     return document, view

@@ -7,12 +7,21 @@ function, safe in a worker thread); :mod:`~rnnviz.session.session` is the Sessio
 its change signals.
 """
 
-from rnnviz.session.compute import Results, check_memory, compute, memory_needed
+from rnnviz.session.compute import (
+    ModelResults,
+    Results,
+    check_memory,
+    compute,
+    compute_model,
+    memory_needed,
+)
 from rnnviz.session.document import (
     LOSSES,
     MAX_CHANNELS,
+    MAX_MODELS,
     MAX_STEPS,
     Document,
+    Model,
     Sequence,
     SessionError,
     Task,
@@ -24,7 +33,10 @@ __all__ = [
     "LOSSES",
     "MAX_CHANNELS",
     "MAX_STEPS",
+    "MAX_MODELS",
     "Document",
+    "Model",
+    "ModelResults",
     "Results",
     "Sequence",
     "Session",
@@ -33,5 +45,6 @@ __all__ = [
     "ViewState",
     "check_memory",
     "compute",
+    "compute_model",
     "memory_needed",
 ]

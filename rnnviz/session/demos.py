@@ -26,10 +26,12 @@ def sequence_from_text(enc: TextEncoding) -> Sequence:
                     text=enc.text, vocabulary=enc.vocabulary)
 
 
-def document_for(sequence: Sequence, config: NetworkConfig, task: Task) -> Document:
-    """A document whose network sizes follow the sequence and task."""
-    base = Document(sequence, config.replace(input_size=sequence.channels, output_size=None),
-                    Task("none", task.where))
+def document_for(sequence: Sequence, config: NetworkConfig, task: Task,
+                 name: str | None = None) -> Document:
+    """A one-model document whose network sizes follow the sequence and task."""
+    base = Document.single(sequence, config.replace(input_size=sequence.channels,
+                                                    output_size=None),
+                           Task("none", task.where), name=name)
     return base.with_task(task)
 
 

@@ -1,4 +1,12 @@
-"""The session: the open document, its results and the view state, with signals."""
+"""The session: the open document, its results and the view state, with change signals.
+
+Every edit replaces the document (:meth:`Session.set_document`), marks the results stale and
+emits ``document_changed``; whoever computes (the window's compute scheduler, a job, a script)
+brings them up to date with :func:`~rnnviz.session.compute.compute` and installs them with
+:meth:`Session.accept`, which emits one ``results_changed``. A job that produced a new document
+together with its results (a training snapshot) installs both at once with
+:meth:`Session.install`, so nothing is computed twice.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,8 @@ from typing import Any
 
 from psygnal import Signal
 
-from rnnviz.session.compute import Results, compute
-from rnnviz.session.document import Document, ViewState
+from rnnviz.session.compute import ModelResults, Results, compute
+from rnnviz.session.document import Document, Model, ViewState
 
 
 class Session:
@@ -96,6 +104,25 @@ class Session:
         self.results_changed.emit(results)
         return True
 
+    def install(self, document: Document, results: Results) -> None:
+        """Make ``document`` the document with ``results``, already computed for it (by a job),
+        without computing anything: ``document_changed`` then ``results_changed``."""
+        if results.document is not document:
+            raise ValueError("the results were computed for another document")
+        self.set_document(document)
+        self.accept(results)
+
+    # ---- the selected model ----------------------------------------------------------------
+    @property
+    def model(self) -> Model:
+        """The model the dashboard shows (``view.model``)."""
+        return self._document.models[self._view.model]
+
+    @property
+    def model_results(self) -> ModelResults | None:
+        """The selected model's current results without computing (None while stale)."""
+        return None if self._results is None else self._results.model(self._view.model)
+
     # ---- view ------------------------------------------------------------------------------
     @property
     def view(self) -> ViewState:
@@ -110,9 +137,9 @@ class Session:
     @staticmethod
     def _clamp(view: ViewState, document: Document) -> ViewState:
         steps = document.sequence.steps
-        hidden = document.config.hidden_size
-        units = tuple(u for u in view.units if 0 <= u < hidden) or (0,)
+        index = min(max(int(view.model), 0), len(document.models) - 1)
+        config = document.models[index].config
+        units = tuple(u for u in view.units if 0 <= u < config.hidden_size) or (0,)
         return replace(view, step=min(max(int(view.step), 0), steps - 1),
-                       layer=min(max(int(view.layer), 0), document.config.num_layers - 1),
-                       units=units)
-
+                       layer=min(max(int(view.layer), 0), config.num_layers - 1),
+                       units=units, model=index)

@@ -119,21 +119,21 @@ def test_demo_export_writes_every_format_with_the_plotted_values(tmp_path):
         assert frames.shape[2] == 800
 
     hidden = heatmap_values(files["hidden_hidden_layer0.csv"])
-    np.testing.assert_array_equal(hidden, expected.trace.hidden[0].T)
+    np.testing.assert_array_equal(hidden, expected.models[0].trace.hidden[0].T)
     header, traces = read_table(files["hidden_hidden_traces_layer0.csv"])
     assert header == ["step", "unit 0", "unit 1", "unit 2"]
-    np.testing.assert_array_equal(traces[:, 1:], expected.trace.hidden[0][:, :3])
+    np.testing.assert_array_equal(traces[:, 1:], expected.models[0].trace.hidden[0][:, :3])
     for gate in "ifgo":
         np.testing.assert_array_equal(
             heatmap_values(files[f"gates_gate_{gate}_layer0.csv"]),
-            expected.trace.gates[gate][0].T,
+            expected.models[0].trace.gates[gate][0].T,
         )
     header, grads = read_table(files["gradients.csv"])
     column = header.index("‖∂L/∂h_t‖")
-    np.testing.assert_array_equal(grads[:, column], expected.grads.hidden_norm[0])
+    np.testing.assert_array_equal(grads[:, column], expected.models[0].grads.hidden_norm[0])
 
     with np.load(files["run.npz"], allow_pickle=False) as run:
-        np.testing.assert_array_equal(run["states/hidden"], expected.trace.hidden)
+        np.testing.assert_array_equal(run["states/hidden"], expected.models[0].trace.hidden)
         np.testing.assert_array_equal(run["inputs"], expected.document.sequence.inputs)
     assert "run.json" in files
 
@@ -142,7 +142,7 @@ def test_input_and_weights_files_drive_the_export(tmp_path, seq_csv):
     doc = open_file(seq_csv, load_demo("sine")).document
     cfg = NetworkConfig(cell="gru", input_size=2, hidden_size=5, seed=3)
     weights = tmp_path / "w.npz"
-    save_weights(weights, doc.with_config(cfg).network().state_dict(), "gru")
+    save_weights(weights, doc.with_config(0, cfg).models[0].network().state_dict(), "gru")
     out = tmp_path / "out"
     result = run_cli(
         "--input",
@@ -159,9 +159,9 @@ def test_input_and_weights_files_drive_the_export(tmp_path, seq_csv):
     )
     files = listed_files(result, out)  # every panel the network has something to show in
     expected = compute(open_file(weights, doc).document)
-    assert expected.trace.hidden.shape[2] == 5
+    assert expected.models[0].trace.hidden.shape[2] == 5
     np.testing.assert_array_equal(
-        heatmap_values(files["hidden_hidden_layer0.csv"]), expected.trace.hidden[0].T
+        heatmap_values(files["hidden_hidden_layer0.csv"]), expected.models[0].trace.hidden[0].T
     )
     # A GRU has no cell state and this network no readout: no files for those panels...
     assert not [name for name in files if name.startswith(("cell", "output"))]

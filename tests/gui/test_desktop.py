@@ -78,7 +78,7 @@ def test_help_lists_the_keyboard_shortcuts(window):
 
 def test_hovering_a_heatmap_reports_unit_step_value(window, qtbot):
     heat = window.panels["hidden"].heatmap
-    trace = window.session.results.trace
+    trace = window.session.results.models[0].trace
     QApplication.processEvents()
     scene_pos = heat.plot.vb.mapViewToScene(pytest.importorskip("PySide6.QtCore").QPointF(7, 3))
     with qtbot.waitSignal(window.panels["hidden"].hovered) as blocker:
@@ -96,7 +96,7 @@ def test_opening_a_sequence_file_replaces_the_inputs(window, tmp_path):
     doc = window.session.document
     assert doc.sequence.inputs.shape == (30, 2)
     np.testing.assert_allclose(doc.sequence.inputs, values)
-    assert window.session.results.trace.hidden.shape[1] == 30
+    assert window.session.results.models[0].trace.hidden.shape[1] == 30
 
 
 def test_opening_a_bad_file_is_a_one_line_message(window, tmp_path):

@@ -54,7 +54,7 @@ def test_every_generator_through_the_dialog(window, editing, name):
     assert doc.task.where == (
         "last" if spec.category == "task" and name != "copy_memory" else "all"
     )
-    assert doc.config.input_size == expected.channels
+    assert doc.models[0].config.input_size == expected.channels
     assert window.editor.stack.count() == 1
 
 
@@ -81,7 +81,7 @@ def test_typed_text_is_one_hot_with_labels_and_next_character_targets(window, ed
     np.testing.assert_array_equal(seq.targets[:3, 0], [1, 2, 0])
     np.testing.assert_array_equal(seq.target_mask, [True, True, True, False])
     assert seq.labels == ("a", "b", "c", "a")
-    assert (doc.task.loss, doc.config.readout) == ("ce", "softmax")
+    assert (doc.task.loss, doc.models[0].config.readout) == ("ce", "softmax")
     window.redraw_now()
     assert window.panels["input"].time_plots[0].getAxis("bottom")._labels == seq.labels
     dock.seal()
@@ -90,7 +90,7 @@ def test_typed_text_is_one_hot_with_labels_and_next_character_targets(window, ed
     dock.vocabulary_combo.setCurrentIndex(dock.vocabulary_combo.findData("printable"))
     dock.apply_now()
     assert window.session.document.sequence.vocabulary == PRINTABLE
-    assert window.session.document.config.input_size == len(PRINTABLE)
+    assert window.session.document.models[0].config.input_size == len(PRINTABLE)
 
 
 def test_undo_puts_the_previous_text_back_in_the_editor(make_window):

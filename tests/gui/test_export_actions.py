@@ -66,7 +66,7 @@ def test_dialog_accept_writes_the_plotted_data_as_csv(window, controller, tmp_pa
         "h_hidden_traces_layer0.csv",
     ]
     header, table = read_table(tmp_path / "h_hidden_layer0.csv")
-    hidden = window.session.results.trace.hidden[0]
+    hidden = window.session.results.models[0].trace.hidden[0]
     assert header[:2] == ["unit", "step 0"]
     np.testing.assert_array_equal(table[:, 1:], hidden.T)
     header, table = read_table(tmp_path / "h_hidden_traces_layer0.csv")
@@ -146,12 +146,13 @@ def test_run_data_round_trips(window, controller, tmp_path):
     npz, sidecar = controller.export_run(tmp_path / "run.npz")
     assert sidecar.name == "run.json"
     with np.load(npz, allow_pickle=False) as run:
-        np.testing.assert_array_equal(run["states/hidden"], window.session.results.trace.hidden)
+        hidden = window.session.results.models[0].trace.hidden
+        np.testing.assert_array_equal(run["states/hidden"], hidden)
 
 
 def test_nothing_to_export_is_a_clear_error(make_window, tmp_path):
     doc = load_demo("sine")
-    window = make_window(Session(doc.with_config(NetworkConfig(cell="gru", hidden_size=4))))
+    window = make_window(Session(doc.with_config(0, NetworkConfig(cell="gru", hidden_size=4))))
     controller = window.exports
     with pytest.raises(ExportError, match="Cell memory"):
         controller.export("cell", tmp_path / "cell.png")

@@ -90,11 +90,11 @@ def test_save_as_then_reopen_gives_identical_arrays(window, answers, make_window
     doc = other.session.document
     np.testing.assert_array_equal(doc.sequence.inputs, saved.sequence.inputs)
     np.testing.assert_array_equal(doc.sequence.targets, saved.sequence.targets)
-    assert doc.config == saved.config and doc.task == saved.task
+    assert doc.models[0].config == saved.models[0].config and doc.task == saved.task
     assert other.session.view.step == 17 and other.session.view.units == (2, 5)
     other.redraw_now()
     np.testing.assert_array_equal(
-        other.session.results.trace.hidden, window.session.results.trace.hidden
+        other.session.results.models[0].trace.hidden, window.session.results.models[0].trace.hidden
     )
     assert not other.session.dirty
     assert shown_title(other) == "mine.rnnviz — rnnviz"
@@ -204,20 +204,20 @@ def test_pytorch_weights_reproduce_torch_hidden_states(window, tmp_path):
 
     assert window.open_paths([str(sequence), str(weights)])
     window.redraw_now()
-    config = window.session.document.config
+    config = window.session.document.models[0].config
     assert (config.cell, config.num_layers, config.hidden_size, config.output_size) == (
         "lstm",
         2,
         5,
         4,
     )
-    trace = window.session.results.trace
+    trace = window.session.results.models[0].trace
     np.testing.assert_allclose(trace.hidden, fx["trace.hidden"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(trace.cell, fx["trace.cell"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(trace.logits, fx["logits"], rtol=1e-10, atol=1e-12)
     # each file is one undoable edit
     window.editor.stack.undo()
-    assert window.session.document.weights is None
+    assert window.session.document.models[0].weights is None
     np.testing.assert_array_equal(window.session.document.sequence.inputs, fx["x"])
 
 
@@ -243,8 +243,8 @@ def test_load_weights_asks_which_rnn_and_matches_torch(window, answers, tmp_path
     answers.prefix = "rnn."
     window.files.load_weights_action.trigger()
     doc = window.session.document
-    assert doc.weights is not None and doc.config.num_layers == 2
-    trace = doc.network().forward(fx["x"], fx["h0"], fx["c0"])
+    assert doc.models[0].weights is not None and doc.models[0].config.num_layers == 2
+    trace = doc.models[0].network().forward(fx["x"], fx["h0"], fx["c0"])
     np.testing.assert_allclose(trace.hidden, fx["trace.hidden"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(trace.cell, fx["trace.cell"], rtol=1e-10, atol=1e-12)
 
@@ -255,8 +255,8 @@ def test_save_weights_round_trip(window, answers, tmp_path, suffix):
     answers.save.append(str(path))
     window.files.save_weights_action.trigger()
     loaded = load_weights(path)
-    state = window.session.document.network().state_dict()
-    assert loaded.config.cell == window.session.document.config.cell
+    state = window.session.document.models[0].network().state_dict()
+    assert loaded.config.cell == window.session.document.models[0].config.cell
     assert set(loaded.state_dict) == set(state)
     for key, value in state.items():
         np.testing.assert_array_equal(loaded.state_dict[key], value)

@@ -9,11 +9,11 @@ from rnnviz.session import edits
 def test_model_change_is_undone_and_redone(window, qtbot):
     before = window.session.document
     window.model_panel.hidden.setValue(5)
-    assert window.session.document.config.hidden_size == 5
+    assert window.session.document.models[0].config.hidden_size == 5
     window.undo_action.trigger()
     assert window.session.document is before
     window.redo_action.trigger()
-    assert window.session.document.config.hidden_size == 5
+    assert window.session.document.models[0].config.hidden_size == 5
     window.redraw_now()
     assert window.panels["hidden"].heatmap.image.image.shape[0] == 5  # the heatmap follows
 

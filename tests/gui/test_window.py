@@ -25,7 +25,7 @@ def image_of(heatmap):
 
 def test_launch_shows_every_panel_with_the_demo(window):
     results = window.session.results
-    trace, grads = results.trace, results.grads
+    trace, grads = results.models[0].trace, results.models[0].grads
     doc = results.document
     assert set(window.panels) == {"input", "hidden", "gates", "cell", "output", "gradients"}
     for key in ("model", "inspector", *window.panels):
@@ -53,7 +53,7 @@ def test_launch_shows_every_panel_with_the_demo(window):
     _, y_out = line_data(out._y_lines[0])
     np.testing.assert_array_equal(y_out, trace.output[:, 0])
     _, loss = line_data(out.loss_line)
-    np.testing.assert_allclose(loss, results.loss.per_step)
+    np.testing.assert_allclose(loss, results.models[0].loss.per_step)
 
     lines = window.panels["gradients"].grad_lines
     _, gh = line_data(lines["‖∂L/∂h_t‖"])
@@ -76,7 +76,7 @@ def test_every_plot_shares_the_input_time_axis(window):
 
 
 def test_csv_tables_hold_the_plotted_data(window):
-    trace = window.session.results.trace
+    trace = window.session.results.models[0].trace
     headers, table = window.panels["hidden"].csv_tables()["hidden_layer0"]
     assert headers[:2] == ["unit", "step 0"] and len(headers) == trace.steps + 1
     np.testing.assert_array_equal(table[:, 0], np.arange(trace.hidden.shape[2]))
@@ -89,7 +89,7 @@ def test_csv_tables_hold_the_plotted_data(window):
 
 
 def test_keys_move_the_cursor_and_the_inspector_follows(window, qtbot):
-    trace = window.session.results.trace
+    trace = window.session.results.models[0].trace
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Right)
     window.redraw_now()
@@ -165,9 +165,9 @@ def test_changing_the_cell_type_swaps_the_gates(window):
     combo = window.model_panel.cell
     combo.setCurrentIndex(combo.findData("gru"))
     window.redraw_now()
-    assert window.session.document.config.cell == "gru"
+    assert window.session.document.models[0].config.cell == "gru"
     assert list(gates.gate_heatmaps) == ["r", "z", "n"]
-    trace = window.session.results.trace
+    trace = window.session.results.models[0].trace
     for name, heat in gates.gate_heatmaps.items():
         np.testing.assert_array_equal(image_of(heat), trace.gates[name][0].T)
     assert window.panels["cell"].note.isVisibleTo(window.panels["cell"])
@@ -182,8 +182,8 @@ def test_changing_the_cell_type_swaps_the_gates(window):
 def test_changing_hidden_size_changes_the_heatmaps(window):
     window.model_panel.hidden.setValue(24)
     window.redraw_now()
-    assert window.session.document.config.hidden_size == 24
-    trace = window.session.results.trace
+    assert window.session.document.models[0].config.hidden_size == 24
+    trace = window.session.results.models[0].trace
     assert image_of(window.panels["hidden"].heatmap).shape == (24, trace.steps)
     np.testing.assert_array_equal(image_of(window.panels["hidden"].heatmap), trace.hidden[0].T)
     assert image_of(window.panels["gates"].gate_heatmaps["i"]).shape == (24, trace.steps)
@@ -198,7 +198,7 @@ def test_layer_selector_shows_the_chosen_layer(window):
     window.redraw_now()
     assert window.session.view.layer == 1
     np.testing.assert_array_equal(
-        image_of(hidden.heatmap), window.session.results.trace.hidden[1].T
+        image_of(hidden.heatmap), window.session.results.models[0].trace.hidden[1].T
     )
 
 
@@ -209,7 +209,7 @@ def test_unit_picker_sets_the_traced_units(window):
     window.redraw_now()
     assert window.session.view.units == (4, 7, 8)
     _, y = line_data(hidden._traces[1])
-    np.testing.assert_array_equal(y, window.session.results.trace.hidden[0, :, 7])
+    np.testing.assert_array_equal(y, window.session.results.models[0].trace.hidden[0, :, 7])
     hidden.units_edit.setText("99")
     hidden.units_edit.editingFinished.emit()
     assert "99 is not between 0 and 15" in window.statusBar().currentMessage()
@@ -217,13 +217,13 @@ def test_unit_picker_sets_the_traced_units(window):
 
 
 def test_recurrent_scale_recomputes_at_once(window):
-    before = window.session.results.grads.hidden_norm.copy()
+    before = window.session.results.models[0].grads.hidden_norm.copy()
     window.model_panel.scale_on.setChecked(True)
     window.model_panel.scale_slider.setValue(150)
     window.redraw_now()
-    assert window.session.document.config.recurrent_scale == pytest.approx(1.5)
+    assert window.session.document.models[0].config.recurrent_scale == pytest.approx(1.5)
     _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
-    np.testing.assert_allclose(gh, window.session.results.grads.hidden_norm[0])
+    np.testing.assert_allclose(gh, window.session.results.models[0].grads.hidden_norm[0])
     assert not np.allclose(gh, before[0])
 
 
@@ -244,7 +244,7 @@ def test_an_invalid_combination_is_a_one_line_message(make_window):
 
 
 def test_reveal_mode_hides_future_steps_then_sweeps_back(window, qtbot):
-    trace = window.session.results.trace
+    trace = window.session.results.models[0].trace
     window.session.set_view(reveal=True, step=9)
     window.redraw_now()
     np.testing.assert_array_equal(image_of(window.panels["hidden"].heatmap), trace.hidden[0, :10].T)
@@ -281,7 +281,7 @@ def test_an_exploding_run_shows_the_banner_and_marks_the_step(make_window):
     window = make_window(session)
     assert window.banner_bar.isVisible()
     assert f"NaN/Inf at step {bad}" in window.banner.text()
-    forward = session.results.trace.nonfinite_step
+    forward = session.results.models[0].trace.nonfinite_step
     assert forward is not None and f"values at step {forward}" in window.banner.text()
     for panel in window.panels.values():
         for line in panel._alarms.values():
@@ -315,7 +315,7 @@ def test_text_demo_labels_the_time_axis_with_characters(make_window):
 def test_open_demo_from_the_file_menu(window):
     window.demo_actions["vanishing"].trigger()
     window.redraw_now()
-    assert window.session.document.config.cell == "rnn_tanh"
+    assert window.session.document.models[0].config.cell == "rnn_tanh"
     assert window.model_panel.cell.currentData() == "rnn_tanh"
     assert window.model_panel.scale.value() == pytest.approx(0.8)
     assert list(window.panels["gates"].gate_heatmaps) == ["pre"]
@@ -362,7 +362,7 @@ def test_a_forward_blow_up_is_reported_as_values(make_window):
     cfg = NetworkConfig(cell="rnn_relu", hidden_size=32, recurrent_scale=30.0, seed=0)
     doc = document_for(seq, cfg, Task("none", "all"))
     session = Session(doc)
-    forward = session.results.trace.nonfinite_step
+    forward = session.results.models[0].trace.nonfinite_step
     window = make_window(session)
     assert session.results.nonfinite_step == forward
     assert window.banner.text() == (
@@ -376,9 +376,10 @@ def test_a_forward_blow_up_is_reported_as_values(make_window):
 def test_model_edits_change_only_the_setting_edited(make_window):
     """Settings the widgets cannot show exactly survive an edit of another setting."""
     doc = load_demo("sine")
-    cfg = doc.config.replace(num_layers=2, forget_bias=25.0, recurrent_scale=0.005, seed=2**40)
-    window = make_window(Session(doc.with_config(cfg)))
+    cfg = doc.models[0].config.replace(num_layers=2, forget_bias=25.0, recurrent_scale=0.005,
+                                       seed=2**40)
+    window = make_window(Session(doc.with_config(0, cfg)))
     window.model_panel.where.setCurrentIndex(window.model_panel.where.findData("last"))
     new = window.session.document
     assert new.task.where == "last"
-    assert new.config == cfg
+    assert new.models[0].config == cfg

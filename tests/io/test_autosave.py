@@ -22,7 +22,7 @@ def assert_same_document(a: Document, b: Document) -> None:
     np.testing.assert_array_equal(a.sequence.inputs, b.sequence.inputs)
     np.testing.assert_array_equal(a.sequence.targets, b.sequence.targets)
     assert a.sequence.labels == b.sequence.labels
-    assert a.config == b.config and a.task == b.task
+    assert a.models[0].config == b.models[0].config and a.task == b.task
 
 
 @pytest.fixture

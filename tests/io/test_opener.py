@@ -20,8 +20,8 @@ def test_sequence_file_replaces_inputs_and_resizes_the_network(tmp_path):
     assert opened.kind == "sequence"
     np.testing.assert_array_equal(doc.sequence.inputs, [[1, 2], [3, 4], [5, 6]])
     np.testing.assert_array_equal(doc.sequence.targets[:, 0], [0.5, 0.25, 0])
-    assert doc.config.input_size == 2 and doc.task.loss == "mse"
-    assert compute(doc).trace.output.shape == (3, 1)
+    assert doc.models[0].config.input_size == 2 and doc.task.loss == "mse"
+    assert compute(doc).models[0].trace.output.shape == (3, 1)
 
 
 def test_weights_file_brings_its_network(tmp_path):
@@ -33,8 +33,8 @@ def test_weights_file_brings_its_network(tmp_path):
     assert opened.kind == "weights" and "GRU weights, 2 layers of 6 units" in opened.message
     res = compute(opened.document)
     expected = net.forward(demo.sequence.inputs)
-    np.testing.assert_allclose(res.trace.hidden, expected.hidden, atol=1e-14)
-    assert res.loss is not None  # the readout fits the demo's target
+    np.testing.assert_allclose(res.models[0].trace.hidden, expected.hidden, atol=1e-14)
+    assert res.models[0].loss is not None  # the readout fits the demo's target
 
 
 def test_weights_for_another_input_size_are_refused(tmp_path):

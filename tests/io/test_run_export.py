@@ -28,7 +28,7 @@ def _lstm_results(layers=2):
         channel_names=("a", "b"),
     )
     config = NetworkConfig(cell="lstm", input_size=2, hidden_size=3, num_layers=layers, seed=5)
-    return compute(document_for(seq, config, Task("mse", "all")))
+    return compute(document_for(seq, config, Task("mse", "all"))).models[0]
 
 
 def _load(path):
@@ -38,15 +38,15 @@ def _load(path):
 
 def test_every_array_round_trips_under_its_documented_key(tmp_path):
     r = _lstm_results()
-    doc, trace, grads, loss = r.document, r.trace, r.grads, r.loss
+    trace, grads, loss = r.trace, r.grads, r.loss
     written = write_run_npz(tmp_path / "run.npz", r)
     assert written == [tmp_path / "run.npz", tmp_path / "run.json"]
     data = _load(tmp_path / "run.npz")
 
     expected = {
-        "inputs": doc.sequence.inputs,
-        "targets": doc.sequence.targets,
-        "target_mask": doc.sequence.target_mask,
+        "inputs": r.sequence.inputs,
+        "targets": r.sequence.targets,
+        "target_mask": r.sequence.target_mask,
         "channel_names": np.array(["a", "b"]),
         "states/hidden": trace.hidden,
         "states/cell": trace.cell,
@@ -69,7 +69,7 @@ def test_every_array_round_trips_under_its_documented_key(tmp_path):
     }
     for gate in ("i", "f", "g", "o"):
         expected[f"gates/{gate}"] = trace.gates[gate]
-    for name, value in doc.network().state_dict().items():
+    for name, value in r.model.network().state_dict().items():
         expected[f"weights/{name}"] = value
     for name, value in grads.params.items():
         expected[f"grads/params/{name}"] = value
@@ -78,7 +78,7 @@ def test_every_array_round_trips_under_its_documented_key(tmp_path):
     for key, value in expected.items():
         assert data[key].shape == np.shape(value), key
         np.testing.assert_array_equal(data[key], value, err_msg=key)
-    assert json.loads(str(data["config"])) == doc.config.to_dict()
+    assert json.loads(str(data["config"])) == r.config.to_dict()
     assert np.isnan(data["loss/per_step"][1])  # masked step, as in the results
 
 
@@ -88,7 +88,7 @@ def test_json_sidecar_describes_the_npz(tmp_path):
     meta = json.loads((tmp_path / "run.json").read_text("utf-8"))
     data = _load(tmp_path / "run.npz")
     assert meta["keys"] == list(data)
-    assert meta["config"] == r.document.config.to_dict()
+    assert meta["config"] == r.config.to_dict()
     assert meta["task"] == {"loss": "mse", "where": "all"}
     assert meta["rnnviz_version"] == __version__
     assert meta["nonfinite_step"] is None
@@ -117,7 +117,7 @@ def test_gru_without_loss_has_its_gates_and_no_cell_or_loss_keys(tmp_path):
     rng = np.random.default_rng(0)
     seq = Sequence(rng.standard_normal((5, 1)))
     config = NetworkConfig(cell="gru", input_size=1, hidden_size=2)
-    r = compute(document_for(seq, config, Task("none", "all")))
+    r = compute(document_for(seq, config, Task("none", "all"))).models[0]
     write_run_npz(tmp_path / "g.npz", r)
     data = _load(tmp_path / "g.npz")
     for gate in ("r", "z", "n"):
@@ -129,11 +129,11 @@ def test_gru_without_loss_has_its_gates_and_no_cell_or_loss_keys(tmp_path):
 
 
 def test_text_run_keeps_labels_and_vocabulary_as_plain_strings(tmp_path):
-    r = compute(load_demo("text"))
+    r = compute(load_demo("text")).models[0]
     write_run_npz(tmp_path / "text.npz", r)
     data = _load(tmp_path / "text.npz")  # allow_pickle=False: no object arrays
-    assert list(data["labels"]) == list(r.document.sequence.labels)
-    assert list(data["vocabulary"]) == list(r.document.sequence.vocabulary)
+    assert list(data["labels"]) == list(r.sequence.labels)
+    assert list(data["vocabulary"]) == list(r.sequence.vocabulary)
     np.testing.assert_array_equal(data["grads/logits"], r.grads.d_logits)
 
 
@@ -151,8 +151,8 @@ def test_diverged_run_writes_strict_json(tmp_path):
         "readout.weight": [[1.0]],
         "readout.bias": [0.0],
     }
-    doc = base.with_weights(base.config, {k: np.array(v) for k, v in weights.items()})
-    r = compute(doc)
+    doc = base.with_weights(0, base.models[0].config, {k: np.array(v) for k, v in weights.items()})
+    r = compute(doc).models[0]
     assert r.nonfinite_step is not None
     write_run_npz(tmp_path / "bad.npz", r)
     text = (tmp_path / "bad.json").read_text("utf-8")

@@ -33,24 +33,24 @@ def assert_same_document(a: Document, b: Document) -> None:
             np.testing.assert_array_equal(x, y)
     for field in ("labels", "channel_names", "text", "vocabulary"):
         assert getattr(a.sequence, field) == getattr(b.sequence, field), field
-    assert a.config == b.config
+    assert a.models[0].config == b.models[0].config
     assert a.task == b.task
-    assert (a.weights is None) == (b.weights is None)
-    if a.weights is not None:
-        assert list(a.weights) == list(b.weights)
-        for key in a.weights:
-            np.testing.assert_array_equal(a.weights[key], b.weights[key])
+    assert (a.models[0].weights is None) == (b.models[0].weights is None)
+    if a.models[0].weights is not None:
+        assert list(a.models[0].weights) == list(b.models[0].weights)
+        for key in a.models[0].weights:
+            np.testing.assert_array_equal(a.models[0].weights[key], b.models[0].weights[key])
 
 
 def trained_document() -> Document:
     """The text demo with a two-layer GRU whose weights are random, not the seeded init."""
     doc = load_demo("text")
-    config = doc.config.replace(num_layers=2, seed=7)
+    config = doc.models[0].config.replace(num_layers=2, seed=7)
     rng = np.random.default_rng(1)
     weights = {
         k: rng.normal(0, 0.3, v.shape) for k, v in Network.from_config(config).state_dict().items()
     }
-    return doc.with_weights(config, weights)
+    return doc.with_weights(0, config, weights)
 
 
 def members(path) -> dict[str, bytes]:
@@ -135,14 +135,15 @@ def test_loaded_weights_round_trip_and_drive_the_network(tmp_path):
     assert_same_document(loaded, doc)
     x = doc.sequence.inputs
     np.testing.assert_array_equal(
-        loaded.network().forward(x).hidden, doc.network().forward(x).hidden
+        loaded.models[0].network().forward(x).hidden, doc.models[0].network().forward(x).hidden
     )
     assert view == VIEW
 
 
 def test_sequence_without_targets_round_trips(tmp_path):
     seq = Sequence(np.linspace(-1, 1, 24).reshape(12, 2), channel_names=("a", "b"))
-    doc = Document(seq, NetworkConfig(cell="rnn_relu", input_size=2, hidden_size=3), Task("none"))
+    doc = Document.single(seq, NetworkConfig(cell="rnn_relu", input_size=2, hidden_size=3),
+                          Task("none"))
     save_session(tmp_path / "plain.rnnviz", doc, ViewState())
     assert sorted(members(tmp_path / "plain.rnnviz")) == ["inputs.npy", "session.json"]
     loaded, _ = load_session(tmp_path / "plain.rnnviz")
@@ -157,7 +158,7 @@ def test_file_layout_is_plain_json_and_npy(tmp_path):
         assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
         meta = json.loads(archive.read("session.json"))
         assert meta["format"] == "rnnviz-session" and meta["version"] == 1
-        assert meta["config"] == doc.config.to_dict()
+        assert meta["config"] == doc.models[0].config.to_dict()
         assert meta["task"] == {"loss": "ce", "where": "all"}
         assert meta["view"] == {
             "step": 5,
@@ -167,7 +168,7 @@ def test_file_layout_is_plain_json_and_npy(tmp_path):
             "phase": "backward",
         }
         assert meta["sequence"]["labels"] == list(doc.sequence.labels)
-        assert meta["weights"] == list(doc.weights)
+        assert meta["weights"] == list(doc.models[0].weights)
         with archive.open("inputs.npy") as f:
             inputs = np.load(io.BytesIO(f.read()), allow_pickle=False)
         np.testing.assert_array_equal(inputs, doc.sequence.inputs)
@@ -175,7 +176,7 @@ def test_file_layout_is_plain_json_and_npy(tmp_path):
             assert np.load(io.BytesIO(f.read()), allow_pickle=False).dtype == bool
         with archive.open("weights/readout.weight.npy") as f:
             readout = np.load(io.BytesIO(f.read()), allow_pickle=False)
-        np.testing.assert_array_equal(readout, doc.weights["readout.weight"])
+        np.testing.assert_array_equal(readout, doc.models[0].weights["readout.weight"])
 
 
 def test_saving_is_deterministic(tmp_path):
@@ -407,7 +408,7 @@ def test_inputs_that_do_not_match_the_network(saved, tmp_path):
         put={"inputs.npy": npy_bytes(np.zeros((200, 2)))},
         meta=lambda m: m["sequence"].update(channel_names=["a", "b"]),
     )
-    refused(path, "the network takes 1 input channels but the sequence has 2")
+    refused(path, "takes 1 input channels but the sequence has 2")
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ def _doc(steps=20, cell="lstm", hidden=8, loss="mse"):
     t = np.arange(steps)
     seq = Sequence(np.sin(t / 3.0)[:, None], targets=np.cos(t / 3.0)[:, None])
     cfg = NetworkConfig(cell=cell, input_size=1, hidden_size=hidden, output_size=1)
-    return Document(seq, cfg, Task(loss=loss))
+    return Document.single(seq, cfg, Task(loss=loss))
 
 
 def test_compute_matches_the_engine_directly():
@@ -19,19 +19,19 @@ def test_compute_matches_the_engine_directly():
     res = compute(doc)
     net = Network(cell="lstm", input_size=1, hidden_size=8, output_size=1)
     loss, trace, grads = net.loss_and_grads(doc.sequence.inputs, doc.sequence.targets)
-    np.testing.assert_array_equal(res.trace.hidden, trace.hidden)
-    np.testing.assert_array_equal(res.grads.hidden, grads.hidden)
-    assert res.loss.total == loss
+    np.testing.assert_array_equal(res.models[0].trace.hidden, trace.hidden)
+    np.testing.assert_array_equal(res.models[0].grads.hidden, grads.hidden)
+    assert res.models[0].loss.total == loss
     assert res.nonfinite_step is None
 
 
 def test_without_a_loss_gradients_are_of_the_last_state():
-    doc = Document(Sequence(np.ones((10, 2))), NetworkConfig(cell="gru", input_size=2,
+    doc = Document.single(Sequence(np.ones((10, 2))), NetworkConfig(cell="gru", input_size=2,
                                                              hidden_size=4))
     res = compute(doc)
-    assert doc.task.loss == "none" and res.loss is None
-    np.testing.assert_allclose(res.grads.hidden[0, -1], 1.0)
-    assert res.grads.hidden_norm[0, 0] > 0
+    assert doc.task.loss == "none" and res.models[0].loss is None
+    np.testing.assert_allclose(res.models[0].grads.hidden[0, -1], 1.0)
+    assert res.models[0].grads.hidden_norm[0, 0] > 0
 
 
 def test_one_results_notification_per_computation_and_stale_results_ignored():
@@ -52,7 +52,7 @@ def test_dirty_follows_edits_and_saves():
     flags = []
     session.dirty_changed.connect(flags.append)
     original = session.document
-    session.set_document(original.with_config(original.config.replace(hidden_size=4)))
+    session.set_document(original.with_config(0, original.models[0].config.replace(hidden_size=4)))
     assert session.dirty and flags == [True]
     session.mark_saved("x.rnnviz")
     assert not session.dirty and flags == [True, False]
@@ -62,29 +62,30 @@ def test_dirty_follows_edits_and_saves():
 
 def test_config_changes_keep_or_reset_loaded_weights():
     doc = _doc()
-    trained = {k: v * 0.5 for k, v in doc.network().state_dict().items()}
-    loaded = doc.with_weights(doc.config, trained)
-    kept = loaded.with_config(loaded.config.replace(readout="tanh"))
-    np.testing.assert_array_equal(kept.weights["weight_hh_l0"], trained["weight_hh_l0"])
+    trained = {k: v * 0.5 for k, v in doc.models[0].network().state_dict().items()}
+    loaded = doc.with_weights(0, doc.models[0].config, trained)
+    kept = loaded.with_config(0, loaded.models[0].config.replace(readout="tanh"))
+    np.testing.assert_array_equal(kept.models[0].weights["weight_hh_l0"], trained["weight_hh_l0"])
     # a recurrent scale rescales the network's W_hh, never the loaded weights themselves
-    scaled = loaded.with_config(loaded.config.replace(recurrent_scale=2.0))
-    np.testing.assert_array_equal(scaled.weights["weight_hh_l0"], trained["weight_hh_l0"])
-    block = scaled.network().state_dict()["weight_hh_l0"][:8]
+    scaled = loaded.with_config(0, loaded.models[0].config.replace(recurrent_scale=2.0))
+    np.testing.assert_array_equal(scaled.models[0].weights["weight_hh_l0"], trained["weight_hh_l0"])
+    block = scaled.models[0].network().state_dict()["weight_hh_l0"][:8]
     assert np.max(np.abs(np.linalg.eigvals(block))) == pytest.approx(2.0)
-    zero = scaled.with_config(scaled.config.replace(recurrent_scale=0.0))
-    assert not np.any(zero.network().state_dict()["weight_hh_l0"])
-    back = zero.with_config(zero.config.replace(recurrent_scale=None))
-    np.testing.assert_array_equal(back.network().state_dict()["weight_hh_l0"],
+    zero = scaled.with_config(0, scaled.models[0].config.replace(recurrent_scale=0.0))
+    assert not np.any(zero.models[0].network().state_dict()["weight_hh_l0"])
+    back = zero.with_config(0, zero.models[0].config.replace(recurrent_scale=None))
+    np.testing.assert_array_equal(back.models[0].network().state_dict()["weight_hh_l0"],
                                   trained["weight_hh_l0"])
-    assert loaded.with_config(loaded.config.replace(hidden_size=5)).weights is None
+    resized = loaded.with_config(0, loaded.models[0].config.replace(hidden_size=5))
+    assert resized.models[0].weights is None
 
 
 def test_new_sequence_resizes_the_network():
     doc = _doc()
     seq = Sequence(np.zeros((7, 3)), targets=np.zeros((7, 2)))
     new = doc.with_sequence(seq)
-    assert (new.config.input_size, new.config.output_size) == (3, 2)
-    assert compute(new).trace.output.shape == (7, 2)
+    assert (new.models[0].config.input_size, new.models[0].config.output_size) == (3, 2)
+    assert compute(new).models[0].trace.output.shape == (7, 2)
 
 
 @pytest.mark.parametrize(
@@ -111,8 +112,8 @@ def test_view_is_clamped_to_the_document():
 
 def test_exploding_run_reports_first_nonfinite_step():
     doc = _doc(cell="rnn_relu", hidden=16, steps=400)
-    cfg = doc.config.replace(recurrent_scale=30.0)
-    res = compute(doc.with_config(cfg))
+    cfg = doc.models[0].config.replace(recurrent_scale=30.0)
+    res = compute(doc.with_config(0, cfg))
     assert res.nonfinite_step is not None and res.nonfinite_step < 400
     assert isinstance(res, Results)
 
@@ -124,26 +125,28 @@ def test_compute_resumes_from_previous_results_only_for_the_same_network():
     x[30, 0] = 2.0
     edited = doc.with_sequence(doc.sequence.with_inputs(x))
     resumed = compute(edited, previous=first)
-    np.testing.assert_allclose(resumed.trace.hidden, compute(edited).trace.hidden, atol=1e-14)
-    np.testing.assert_allclose(resumed.grads.hidden, compute(edited).grads.hidden, atol=1e-14)
-    np.testing.assert_array_equal(resumed.trace.hidden[:, :30], first.trace.hidden[:, :30])
-    other = edited.with_config(edited.config.replace(seed=9))
-    np.testing.assert_array_equal(compute(other, previous=first).trace.hidden,
-                                  compute(other).trace.hidden)
+    fresh, again = compute(edited).models[0], resumed.models[0]
+    np.testing.assert_allclose(again.trace.hidden, fresh.trace.hidden, atol=1e-14)
+    np.testing.assert_allclose(again.grads.hidden, fresh.grads.hidden, atol=1e-14)
+    np.testing.assert_array_equal(again.trace.hidden[:, :30], first.models[0].trace.hidden[:, :30])
+    other = edited.with_config(0, edited.models[0].config.replace(seed=9))
+    np.testing.assert_array_equal(compute(other, previous=first).models[0].trace.hidden,
+                                  compute(other).models[0].trace.hidden)
     # a target-only edit reuses the whole forward pass
     retarget = doc.with_sequence(Sequence(doc.sequence.inputs, targets=np.zeros((50, 1))))
-    assert compute(retarget, previous=first).trace is first.trace
+    assert compute(retarget, previous=first).models[0].trace is first.models[0].trace
 
 
 def test_documents_with_the_same_network_share_it():
     doc = _doc()
     seq = Sequence(np.zeros((20, 1)), targets=np.zeros((20, 1)))
-    assert doc.with_sequence(seq).network() is doc.network()
-    assert doc.with_config(doc.config.replace(seed=5)).network() is not doc.network()
-    trained = doc.with_weights(doc.config, doc.network().state_dict())
-    assert trained.network() is not doc.network()
-    np.testing.assert_array_equal(trained.network().state_dict()["weight_hh_l0"],
-                                  doc.network().state_dict()["weight_hh_l0"])
+    net = doc.models[0].network()
+    assert doc.with_sequence(seq).models[0].network() is net
+    assert doc.with_config(0, doc.models[0].config.replace(seed=5)).models[0].network() is not net
+    trained = doc.with_weights(0, doc.models[0].config, doc.models[0].network().state_dict())
+    assert trained.models[0].network() is not doc.models[0].network()
+    np.testing.assert_array_equal(trained.models[0].network().state_dict()["weight_hh_l0"],
+                                  doc.models[0].network().state_dict()["weight_hh_l0"])
 
 
 def test_a_run_too_large_for_memory_is_refused_before_it_starts():
@@ -151,7 +154,7 @@ def test_a_run_too_large_for_memory_is_refused_before_it_starts():
 
     doc = _doc(steps=10)
     huge = doc.with_sequence(Sequence(np.zeros((1_000_000, 1)), targets=np.zeros((1_000_000, 1))))
-    huge = huge.with_config(huge.config.replace(hidden_size=4096, num_layers=16))
+    huge = huge.with_config(0, huge.models[0].config.replace(hidden_size=4096, num_layers=16))
     assert memory_needed(huge) > 2**40
     with pytest.raises(SessionError, match=r"needs about \d+\.\d GiB of memory"):
         compute(huge)

@@ -8,8 +8,6 @@ dialog, which then stays open.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
@@ -51,11 +49,8 @@ def task_where(gen: GeneratedSequence) -> str:
 def generated_document(doc: Document, gen: GeneratedSequence) -> Document:
     """``doc`` with the generated sequence and the generator's task (its loss; "last" for
     last-step tasks). The network's sizes follow; weights stay when every shape stays."""
-    where = task_where(gen)
-    base = replace(doc, task=Task("none", where))
-    if gen.loss == "mse" and base.config.readout == "softmax":
-        base = base.with_config(base.config.replace(readout="identity"))
-    return base.with_sequence(sequence_from_generated(gen)).with_task(Task(gen.loss, where))
+    return doc.with_sequence_and_task(sequence_from_generated(gen),
+                                      Task(gen.loss, task_where(gen)))
 
 
 def _ordered_specs() -> list[GeneratorSpec]:

@@ -12,8 +12,6 @@ after :data:`IDLE_MS` without typing.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -47,10 +45,7 @@ def text_document(doc: Document, text: str, vocabulary: str = "text") -> Documen
     except TextError as exc:
         raise SessionError(str(exc)) from None
     where = doc.task.where if doc.sequence.text is not None else "all"
-    base = replace(doc, task=Task("none", where))
-    if base.config.readout != "softmax":
-        base = base.with_config(base.config.replace(readout="softmax"))
-    return base.with_sequence(sequence_from_text(enc)).with_task(Task("ce", where))
+    return doc.with_sequence_and_task(sequence_from_text(enc), Task("ce", where))
 
 
 class TextDock(QDockWidget):

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from rnnviz.gui.theme import LIGHT, Theme, colormap
 from rnnviz.gui.time_axis import TimeAxis
-from rnnviz.session import Results, ViewState
+from rnnviz.session import Document, ModelResults, ViewState
 
 LEFT_AXIS_WIDTH = 56
 RIGHT_GUTTER = 62  # the width a colour bar takes; line plots reserve it so time axes align
@@ -213,7 +213,7 @@ class Panel(QWidget):
         self._tables: dict[str, Callable[[], Table]] = {}
         self._cursor_step = 0
         self._alarm_step: int | None = None
-        self.results: Results | None = None
+        self.results: ModelResults | None = None
         self.context_actions: list[QAction] = []
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
@@ -382,8 +382,13 @@ class Panel(QWidget):
                 line.setValue(step)
 
     # ---- drawing ---------------------------------------------------------------------------
-    def show_results(self, results: Results, view: ViewState) -> None:
-        """Draw ``results`` as seen through ``view`` (layer, picked units, reveal)."""
+    def show_document(self, document: Document, view: ViewState) -> None:
+        """The document changed; its results are still to come. Panels that draw only the
+        document itself (the input) draw it now; the others wait for :meth:`show_results`."""
+
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
+        """Draw the selected model's ``results`` as seen through ``view`` (layer, picked
+        units, reveal)."""
         raise NotImplementedError
 
     def csv_tables(self) -> dict[str, Table]:

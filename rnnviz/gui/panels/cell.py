@@ -16,7 +16,7 @@ from rnnviz.gui.panels.base import (
     symmetric_limit,
 )
 from rnnviz.gui.theme import Theme
-from rnnviz.session import Results, ViewState
+from rnnviz.session import ModelResults, ViewState
 
 
 class CellPanel(Panel):
@@ -51,18 +51,18 @@ class CellPanel(Panel):
     def available(self) -> bool:
         return not self.note.isVisible() and self.results is not None
 
-    def show_results(self, results: Results, view: ViewState) -> None:
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
         cell = results.trace.cell
         has_cell = cell is not None
         self.plot_widget.setVisible(has_cell)
         self.note.setVisible(not has_cell)
         if not has_cell:
-            self.heatmap.set_data(np.zeros((1, 0)), results.document.sequence.steps)
+            self.heatmap.set_data(np.zeros((1, 0)), results.sequence.steps)
             self.norm_line.setData([], [])
             self._tables = {}
             return
-        steps = results.document.sequence.steps
+        steps = results.sequence.steps
         shown = view.visible_states(steps)
         values = cell[view.layer]  # (T, H)
         data = finite_or_nan(values[:shown].T)

@@ -16,7 +16,7 @@ from rnnviz.gui.panels.base import (
     symmetric_limit,
 )
 from rnnviz.gui.theme import Theme
-from rnnviz.session import Results, ViewState
+from rnnviz.session import ModelResults, ViewState
 
 GATE_TITLES = {
     "i": "input gate i",
@@ -64,13 +64,13 @@ class GatesPanel(Panel):
                 heat.plot.setLabel("bottom", "step")
             self.gate_heatmaps[name] = heat
 
-    def show_results(self, results: Results, view: ViewState) -> None:
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
-        cfg = results.document.config
+        cfg = results.config
         names = GATE_NAMES[cfg.cell]
         if tuple(self.gate_heatmaps) != names:
             self._build(names)
-        steps = results.document.sequence.steps
+        steps = results.sequence.steps
         shown = view.visible_states(steps)
         self._tables = {}
         for name, heat in self.gate_heatmaps.items():

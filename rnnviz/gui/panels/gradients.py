@@ -9,7 +9,7 @@ import pyqtgraph as pg
 
 from rnnviz.gui.panels.base import Panel, lines_table, positive_or_nan
 from rnnviz.gui.theme import Theme
-from rnnviz.session import Results, ViewState
+from rnnviz.session import ModelResults, ViewState
 
 
 class GradientsPanel(Panel):
@@ -49,11 +49,11 @@ class GradientsPanel(Panel):
             name: self.add_line(plot, name, colour, dashed=dashed) for name, colour, dashed in names
         }
 
-    def show_results(self, results: Results, view: ViewState) -> None:
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
         grads = results.grads
         layers = grads.hidden.shape[0]
-        steps = results.document.sequence.steps
+        steps = results.sequence.steps
         series: dict[str, np.ndarray] = {}
         spec: list[tuple[str, int, bool]] = []
         with np.errstate(over="ignore", invalid="ignore"):

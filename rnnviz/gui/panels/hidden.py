@@ -17,7 +17,7 @@ from rnnviz.gui.panels.base import (
     symmetric_limit,
 )
 from rnnviz.gui.theme import Theme
-from rnnviz.session import Results, ViewState
+from rnnviz.session import ModelResults, ViewState
 
 MAX_TRACES = 8
 
@@ -107,7 +107,7 @@ class HiddenPanel(Panel):
         if self.results is None:
             return
         try:
-            units = parse_units(self.units_edit.text(), self.results.document.config.hidden_size)
+            units = parse_units(self.units_edit.text(), self.results.config.hidden_size)
         except ValueError as exc:
             self.message.emit(str(exc))
             return
@@ -145,10 +145,10 @@ class HiddenPanel(Panel):
         if not self.units_edit.hasFocus():
             self.units_edit.setText(", ".join(str(u) for u in view.units))
 
-    def show_results(self, results: Results, view: ViewState) -> None:
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
-        cfg = results.document.config
-        steps = results.document.sequence.steps
+        cfg = results.config
+        steps = results.sequence.steps
         self._sync_widgets(cfg.num_layers, view)
         shown = view.visible_states(steps)
         hidden = results.trace.hidden[view.layer]  # (T, H)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToo
 
 from rnnviz.gui.panels.base import Panel, heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
-from rnnviz.session import Results, ViewState
+from rnnviz.session import Document, ModelResults, Sequence, ViewState
 
 MAX_LINES = 8  # more channels than this are drawn as a channels × steps image
 TARGET_CHANNEL = -1  # the channel combo's data for the target (as rnnviz.session.edits.TARGET)
@@ -33,17 +33,6 @@ EDIT_MODES = (
 def _ink(theme: Theme) -> pg.ColorMap:
     """Background (0) to foreground (1): one-hot inputs read as ink on paper."""
     return pg.ColorMap(pos=[0.0, 1.0], color=[theme.background, theme.foreground])
-
-
-def masked_targets(results: Results) -> np.ndarray | None:
-    """The targets (T, O) with NaN at steps without a target (not drawn), or None."""
-    seq = results.document.sequence
-    if seq.targets is None:
-        return None
-    targets = np.array(seq.targets, dtype=np.float64)
-    if seq.target_mask is not None:
-        targets[~seq.target_mask] = np.nan
-    return targets
 
 
 class InputPanel(Panel):
@@ -70,6 +59,7 @@ class InputPanel(Panel):
             size=5, symbol="s", pen=None, brush=pg.mkBrush(theme.alarm)
         )
         self._structure: tuple = ()
+        self._sequence: Sequence | None = None
         self._x_lines: list[pg.PlotDataItem] = []
         self._t_lines: list[pg.PlotDataItem] = []
 
@@ -172,11 +162,22 @@ class InputPanel(Panel):
                 self._t_lines.append(self.add_line(plot, label, -1, dashed=True))
             self._yranges.pop(id(plot), None)
 
-    def show_results(self, results: Results, view: ViewState) -> None:
+    def show_document(self, document: Document, view: ViewState) -> None:
+        """Draw the document's sequence at once, before any results are computed, so the
+        curve follows the mouse during an edit however long the computation takes."""
+        self.show_sequence(document.sequence)
+
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
-        seq = results.document.sequence
+        self.show_sequence(results.sequence)
+
+    def show_sequence(self, seq: Sequence) -> None:
+        """Draw ``seq``'s inputs and targets (nothing to do when it is what is drawn)."""
+        if seq is self._sequence:
+            return
+        self._sequence = seq
         image = seq.channels > MAX_LINES
-        targets = masked_targets(results)
+        targets = seq.masked_targets
         target_cols = 0 if targets is None else targets.shape[1]
         structure = (seq.channel_names, target_cols, image)
         if structure != self._structure:

@@ -8,23 +8,11 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.gui.panels.base import Panel, finite_or_nan, lines_table
-from rnnviz.gui.panels.input import MAX_LINES, masked_targets
+from rnnviz.gui.panels.input import MAX_LINES
 from rnnviz.gui.theme import Theme
-from rnnviz.session import Results, ViewState
+from rnnviz.session import ModelResults, ViewState
 
 FEW_POINTS = 40  # below this many counted steps the loss is drawn as dots
-
-
-def class_output(output: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """y_t[target class] for class targets: output (T, O), classes (T,) with NaN where no
-    target -> (T,) with NaN there."""
-    out = np.full(output.shape[0], np.nan)
-    keep = np.isfinite(classes)
-    idx = classes[keep].astype(int)
-    ok = (idx >= 0) & (idx < output.shape[1])
-    rows = np.flatnonzero(keep)[ok]
-    out[rows] = output[rows, idx[ok]]
-    return out
 
 
 class OutputPanel(Panel):
@@ -70,14 +58,13 @@ class OutputPanel(Panel):
         self._y_lines = [self.add_line(plot, n, k) for k, n in enumerate(names)]
         self._t_lines = [self.add_line(plot, n, -1, dashed=True) for n in target_names]
 
-    def show_results(self, results: Results, view: ViewState) -> None:
+    def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
-        doc = results.document
-        steps = doc.sequence.steps
+        steps = results.steps
         shown = view.visible_states(steps)
         output = results.trace.output
-        targets = masked_targets(results)
-        ce = doc.task.loss == "ce"
+        targets = results.masked_targets
+        ce = results.task.loss == "ce"
         if output is None:
             names, target_names = [], []
             self.set_title(self.output_plot, "no readout: the task has no loss")
@@ -99,7 +86,7 @@ class OutputPanel(Panel):
         columns: dict[str, np.ndarray] = {}
         if output is not None:
             if ce:
-                y = class_output(output, targets[:, 0]) if targets is not None else output[:, 0]
+                y = results.target_output if targets is not None else output[:, 0]
                 ys = [finite_or_nan(y[:shown])]
             else:
                 ys = [finite_or_nan(output[:shown, k]) for k in range(len(names))]
@@ -124,7 +111,7 @@ class OutputPanel(Panel):
             self.loss_line.setData(x[:shown], per_step)
             self.fit_y(self.loss_plot, per_step)
             columns["loss_t"] = per_step
-            self.loss_text.setText(f"{doc.task.loss} loss = {loss.total:.4g}")
+            self.loss_text.setText(f"{results.task.loss} loss = {loss.total:.4g}")
         self._tables = {"output": partial(lines_table, columns)} if columns else {}
 
     def apply_theme(self, theme: Theme) -> None:
