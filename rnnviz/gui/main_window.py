@@ -36,6 +36,7 @@ from rnnviz.gui.files import install as install_files
 from rnnviz.gui.inspector import Inspector
 from rnnviz.gui.model_panel import ModelPanel
 from rnnviz.gui.panels import PANEL_CLASSES, Panel
+from rnnviz.gui.runner import JobRunner
 from rnnviz.gui.scheduler import ComputeScheduler, RedrawScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
 from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
@@ -149,7 +150,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_shortcuts()
 
-        self.compute = ComputeScheduler(self.session, self)
+        self.runner = JobRunner(self)
+        self.compute = ComputeScheduler(self.session, self.runner, self)
         self.compute.busy.connect(self._set_busy)
         self.compute.progress.connect(lambda f: self.progress.setValue(round(f * 100)))
         self.compute.failed.connect(self._compute_failed)
@@ -519,7 +521,8 @@ class MainWindow(QMainWindow):
         # leaves no thread running.
         self.player.stop()
         self.compute.cancel()
-        self.compute.wait()
+        self.runner.cancel()
+        self.runner.wait()
         if not self.files.may_close():  # unsaved changes: Cancel, or a save that failed
             event.ignore()
             return

@@ -3,8 +3,9 @@
 :class:`RedrawScheduler` coalesces any number of change notifications into one redraw at most
 once per frame (a single-shot timer, re-armed only after the previous redraw).
 :class:`ComputeScheduler` brings stale results up to date: small documents are computed at once
-on the GUI thread; large ones (steps × hidden × layers × gates above a threshold) in a worker
-thread with a progress bar and a Cancel button, the results installed with ``session.accept``.
+on the GUI thread; large ones (steps × hidden × layers × gates above a threshold) as a job of the
+window's :class:`~rnnviz.gui.runner.JobRunner`, with a progress bar and a Cancel button, the
+results installed with ``session.accept``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from rnnviz.engine import EngineError
+from rnnviz.gui.runner import JobRunner, one_line
+from rnnviz.jobs import FunctionJob
 from rnnviz.session import Document, Results, Session, SessionError, compute
 
 FRAME_MS = 16.0
@@ -22,6 +25,7 @@ FRAME_MS = 16.0
 # LSTM T=1000, H=128 is 512k and computes in ~25 ms; beyond ~1.5M a worker keeps the UI live.
 SYNC_LIMIT = 1_500_000
 RETRY_MS = 30
+SLOT = "compute"
 
 
 def work_units(doc: Document) -> int:
@@ -70,66 +74,31 @@ class RedrawScheduler(QObject):
         self._redraw(document, results, view)
 
 
-class _Cancelled(Exception):
-    pass
-
-
-class ComputeWorker(QThread):
-    """Runs ``compute(doc, progress)`` off the GUI thread. ``done`` carries the Results, or an
-    error message string; nothing is emitted when cancelled."""
-
-    done = Signal(object)
-    progressed = Signal(float)
-
-    def __init__(self, doc: Document, previous: Results | None = None,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.doc = doc
-        self.previous = previous
-        self.cancelled = False
-
-    def _progress(self, fraction: float) -> None:
-        if self.cancelled:
-            raise _Cancelled
-        self.progressed.emit(fraction)
-
-    def run(self) -> None:
-        try:
-            results = compute(self.doc, self._progress, previous=self.previous)
-        except _Cancelled:
-            return
-        except (EngineError, SessionError, ValueError, FloatingPointError) as exc:
-            self.done.emit(f"cannot compute: {exc}")
-            return
-        except MemoryError:
-            self.done.emit("cannot compute: not enough memory for a run this size")
-            return
-        self.done.emit(results)
-
-
 class ComputeScheduler(QObject):
-    """Keeps ``session`` computed. Signals: ``busy(bool)`` while a worker runs, ``progress``
-    (0..1), ``failed(str)`` with a one-line reason, ``succeeded()`` after results install."""
+    """Keeps ``session`` computed. Small documents are computed at once on the GUI thread;
+    large ones as a job in ``runner``'s "compute" slot, installed with ``session.accept``
+    when done. Signals: ``busy(bool)`` while a job runs, ``progress`` (0..1), ``failed(str)``
+    with a one-line reason."""
 
     busy = Signal(bool)
     progress = Signal(float)
     failed = Signal(str)
 
-    def __init__(
-        self, session: Session, parent: QObject | None = None, sync_limit: int = SYNC_LIMIT
-    ) -> None:
+    def __init__(self, session: Session, runner: JobRunner, parent: QObject | None = None,
+                 sync_limit: int = SYNC_LIMIT) -> None:
         super().__init__(parent)
         self.session = session
+        self.runner = runner
         self.sync_limit = sync_limit
-        self._worker: ComputeWorker | None = None
-        self._retired: list[ComputeWorker] = []
+        self._job_document: Document | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.run_now)
+        runner.progressed.connect(self._progressed)
 
     @property
     def running(self) -> bool:
-        return self._worker is not None
+        return self.runner.running(SLOT)
 
     def request(self) -> None:
         """The document changed: compute as soon as the event loop is free."""
@@ -143,64 +112,55 @@ class ComputeScheduler(QObject):
         if not session.stale:
             return
         doc = session.document
-        if self._worker is not None:
-            if self._worker.doc is doc:
+        if self.running:
+            if self._job_document is doc:
                 return
             self.cancel()
-        if any(w.isRunning() for w in self._retired):
-            # A cancelled worker stops at its next chunk (a fraction of a second); starting
+        if self.runner.draining():
+            # A cancelled job stops at its next chunk (a fraction of a second); starting
             # another meanwhile would hold two full-size computations in memory at once.
             self._timer.start(RETRY_MS)
             return
+        previous = session.previous_results
         if work_units(doc) <= self.sync_limit:
             try:
-                session.accept(compute(doc, previous=session.previous_results))
+                session.accept(compute(doc, previous=previous))
             except (EngineError, SessionError, ValueError, FloatingPointError) as exc:
-                self.failed.emit(f"cannot compute: {exc}")
+                self.failed.emit(f"cannot compute: {one_line(exc)}")
             except MemoryError:
                 self.failed.emit("cannot compute: not enough memory for a run this size")
             return
-        worker = ComputeWorker(doc, session.previous_results, self)
-        worker.progressed.connect(self.progress.emit)
-        worker.done.connect(self._on_done)
-        worker.finished.connect(self._on_thread_finished)
-        self._worker = worker
+        job = FunctionJob("computing", lambda ctx: compute(doc, ctx.progress, previous))
+        self._job_document = doc
+        self.runner.start(SLOT, job, done=self._done, failed=self._failed)
         self.busy.emit(True)
-        worker.start()
 
     def cancel(self) -> None:
-        """Stop the running worker (its results are dropped)."""
-        worker = self._worker
-        if worker is None:
-            return
-        worker.cancelled = True
-        self._retired.append(worker)
-        self._worker = None
-        self.busy.emit(False)
+        """Stop the running computation (its results are dropped)."""
+        if self.running:
+            self.runner.cancel(SLOT)
+            self._job_document = None
+            self.busy.emit(False)
 
     def wait(self) -> None:
-        """Block until every worker has stopped (for shutdown and tests). Cancelled workers
+        """Block until every computation has stopped (for shutdown and tests). Cancelled jobs
         stop at their next chunk boundary, which the engine keeps short."""
-        for worker in [self._worker, *self._retired]:
-            if worker is not None:
-                worker.wait()
+        self.runner.wait()
 
-    def _on_done(self, outcome: object) -> None:
-        worker = self.sender()
-        if worker is None or worker is not self._worker:
-            return
-        self._worker = None
+    def _progressed(self, slot: str, fraction: float, _message: str) -> None:
+        if slot == SLOT:
+            self.progress.emit(fraction)
+
+    def _done(self, results: Results) -> None:
+        self._job_document = None
         self.busy.emit(False)
-        if isinstance(outcome, Results):
-            self.session.accept(outcome)
-        else:
-            self.failed.emit(str(outcome))
+        self.session.accept(results)
         if self.session.stale:
             self.request()
 
-    def _on_thread_finished(self) -> None:
-        worker = self.sender()
-        if worker in self._retired:
-            self._retired.remove(worker)
-        if worker is not None and worker is not self._worker:
-            worker.deleteLater()
+    def _failed(self, message: str) -> None:
+        failed, self._job_document = self._job_document, None
+        self.busy.emit(False)
+        self.failed.emit(f"cannot compute: {message}")
+        if self.session.stale and self.session.document is not failed:
+            self.request()  # the document moved on while the failed one was computing

@@ -127,3 +127,44 @@ def test_text_sequences_are_not_drawn_on_but_say_why(make_window):
     mouse("release", window, pixel_of(window, 9, 5))
     assert window.session.document is start
     assert "edited through its text" in window.statusBar().currentMessage()
+
+
+def test_on_the_worker_path_the_input_follows_the_mouse_before_the_results_arrive(
+    window, qtbot, monkeypatch
+):
+    """A long sequence computes in a job; the dragged curve must not wait for it."""
+    import threading
+
+    import rnnviz.gui.scheduler as scheduler
+
+    release = threading.Event()
+    real_compute = scheduler.compute
+
+    def held_compute(*args, **kwargs):
+        release.wait(10)
+        return real_compute(*args, **kwargs)
+
+    monkeypatch.setattr(scheduler, "compute", held_compute)
+    window.compute.sync_limit = 0  # every recompute goes to the job runner
+    start = window.session.document
+    seq = start.sequence
+    step = 20 + int(np.argmax(np.abs(seq.inputs[20:180, 0] - seq.targets[20:180, 0])))
+    x0 = float(seq.inputs[step, 0])
+    before = hidden_image(window)
+    lo, hi = window.input_plot.vb.viewRange()[1]
+    target_y = lo + 0.2 * (hi - lo)
+    line = window.panels["input"].x_lines[0]
+    mouse("press", window, pixel_of(window, step, x0))
+    mouse("move", window, pixel_of(window, step, target_y))
+    qtbot.waitUntil(lambda: window.compute.running, timeout=2000)  # results being computed
+    qtbot.waitUntil(lambda: abs(line.yData[step] - target_y) < (hi - lo) / 50, timeout=2000)
+    np.testing.assert_array_equal(hidden_image(window), before)  # the others wait
+    assert window.progress.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: not np.array_equal(hidden_image(window), before), timeout=5000)
+    mouse("release", window, pixel_of(window, step, target_y))
+    qtbot.waitUntil(lambda: not window.compute.running and not window.session.stale,
+                    timeout=5000)
+    r = window.session.results.models[0]
+    assert r.sequence is window.session.document.sequence
+    np.testing.assert_array_equal(hidden_image(window), r.trace.hidden[0].T)

@@ -119,7 +119,7 @@ def test_insert_delete_and_resize(window, editing):
     assert resize_sequence(window, 50)
     np.testing.assert_array_equal(window.session.document.sequence.inputs, start.inputs[:50])
     window.redraw_now()
-    assert len(window.panels["input"]._x_lines[0].xData) == 50
+    assert len(window.panels["input"].x_lines[0].xData) == 50
     assert window.editor.stack.count() == 3
     for _ in range(3):
         window.undo_action.trigger()

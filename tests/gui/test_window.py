@@ -31,10 +31,10 @@ def test_launch_shows_every_panel_with_the_demo(window):
     for key in ("model", "inspector", *window.panels):
         assert window.docks[key].isVisible(), key
 
-    x, y = line_data(window.panels["input"]._x_lines[0])
+    x, y = line_data(window.panels["input"].x_lines[0])
     np.testing.assert_array_equal(x, np.arange(doc.sequence.steps))
     np.testing.assert_array_equal(y, doc.sequence.inputs[:, 0])
-    _, target = line_data(window.panels["input"]._t_lines[0])
+    _, target = line_data(window.panels["input"].target_lines[0])
     np.testing.assert_array_equal(target, doc.sequence.targets[:, 0])
 
     np.testing.assert_array_equal(image_of(window.panels["hidden"].heatmap), trace.hidden[0].T)
@@ -50,7 +50,7 @@ def test_launch_shows_every_panel_with_the_demo(window):
     np.testing.assert_allclose(norm, np.linalg.norm(trace.cell[0], axis=1))
 
     out = window.panels["output"]
-    _, y_out = line_data(out._y_lines[0])
+    _, y_out = line_data(out.y_lines[0])
     np.testing.assert_array_equal(y_out, trace.output[:, 0])
     _, loss = line_data(out.loss_line)
     np.testing.assert_allclose(loss, results.models[0].loss.per_step)
@@ -248,7 +248,7 @@ def test_reveal_mode_hides_future_steps_then_sweeps_back(window, qtbot):
     window.session.set_view(reveal=True, step=9)
     window.redraw_now()
     np.testing.assert_array_equal(image_of(window.panels["hidden"].heatmap), trace.hidden[0, :10].T)
-    _, y = line_data(window.panels["output"]._y_lines[0])
+    _, y = line_data(window.panels["output"].y_lines[0])
     assert len(y) == 10
     _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
     assert np.isnan(gh).all()

@@ -60,8 +60,8 @@ class InputPanel(Panel):
         )
         self._structure: tuple = ()
         self._sequence: Sequence | None = None
-        self._x_lines: list[pg.PlotDataItem] = []
-        self._t_lines: list[pg.PlotDataItem] = []
+        self.x_lines: list[pg.PlotDataItem] = []
+        self.target_lines: list[pg.PlotDataItem] = []
 
     def _build_edit_bar(self) -> None:
         bar = QHBoxLayout()
@@ -127,16 +127,16 @@ class InputPanel(Panel):
 
     def _rebuild(self, names: tuple[str, ...], target_cols: int, image: bool) -> None:
         plot = self.input_plot
-        for item in self._x_lines + self._t_lines:
+        for item in self.x_lines + self.target_lines:
             plot.removeItem(item)
             if plot.legend is not None:
                 plot.legend.removeItem(item)
         self._lines = [
             ln
             for ln in self._lines
-            if ln.item not in self._x_lines and ln.item not in self._t_lines
+            if ln.item not in self.x_lines and ln.item not in self.target_lines
         ]
-        self._x_lines, self._t_lines = [], []
+        self.x_lines, self.target_lines = [], []
         if self._image.scene() is not None:
             plot.removeItem(self._image)
             plot.removeItem(self._classes)
@@ -156,10 +156,10 @@ class InputPanel(Panel):
             left.setTicks(None)
             plot.setLabel("left", "x, target")
             for k, name in enumerate(names):
-                self._x_lines.append(self.add_line(plot, name, k))
+                self.x_lines.append(self.add_line(plot, name, k))
             for k in range(target_cols):
                 label = "target" if target_cols == 1 else f"target {k}"
-                self._t_lines.append(self.add_line(plot, label, -1, dashed=True))
+                self.target_lines.append(self.add_line(plot, label, -1, dashed=True))
             self._yranges.pop(id(plot), None)
 
     def show_document(self, document: Document, view: ViewState) -> None:
@@ -199,10 +199,10 @@ class InputPanel(Panel):
                 self._tables["target"] = partial(lines_table, {"target": cls})
             return
         columns: dict[str, np.ndarray] = {}
-        for k, item in enumerate(self._x_lines):
+        for k, item in enumerate(self.x_lines):
             item.setData(steps, seq.inputs[:, k])
             columns[seq.channel_names[k]] = seq.inputs[:, k]
-        for k, item in enumerate(self._t_lines):
+        for k, item in enumerate(self.target_lines):
             item.setData(steps, targets[:, k])
             columns["target" if target_cols == 1 else f"target {k}"] = targets[:, k]
         self._fit_arrays = tuple(columns.values())

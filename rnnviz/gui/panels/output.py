@@ -44,19 +44,19 @@ class OutputPanel(Panel):
         layout.setRowStretchFactor(0, 3)
         layout.setRowStretchFactor(1, 2)
         self._structure: tuple = ()
-        self._y_lines: list[pg.PlotDataItem] = []
-        self._t_lines: list[pg.PlotDataItem] = []
+        self.y_lines: list[pg.PlotDataItem] = []
+        self.target_lines: list[pg.PlotDataItem] = []
 
     def _rebuild(self, names: list[str], target_names: list[str]) -> None:
         plot = self.output_plot
-        for item in self._y_lines + self._t_lines:
+        for item in self.y_lines + self.target_lines:
             plot.removeItem(item)
             if plot.legend is not None:
                 plot.legend.removeItem(item)
-        old = set(map(id, self._y_lines + self._t_lines))
+        old = set(map(id, self.y_lines + self.target_lines))
         self._lines = [ln for ln in self._lines if id(ln.item) not in old]
-        self._y_lines = [self.add_line(plot, n, k) for k, n in enumerate(names)]
-        self._t_lines = [self.add_line(plot, n, -1, dashed=True) for n in target_names]
+        self.y_lines = [self.add_line(plot, n, k) for k, n in enumerate(names)]
+        self.target_lines = [self.add_line(plot, n, -1, dashed=True) for n in target_names]
 
     def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
@@ -90,10 +90,10 @@ class OutputPanel(Panel):
                 ys = [finite_or_nan(y[:shown])]
             else:
                 ys = [finite_or_nan(output[:shown, k]) for k in range(len(names))]
-            for name, item, y in zip(names, self._y_lines, ys, strict=True):
+            for name, item, y in zip(names, self.y_lines, ys, strict=True):
                 item.setData(x[:shown], y)
                 columns[name] = y
-            for k, (name, item) in enumerate(zip(target_names, self._t_lines, strict=True)):
+            for k, (name, item) in enumerate(zip(target_names, self.target_lines, strict=True)):
                 item.setData(x, targets[:, k])
                 columns[name] = targets[:, k]
             self.fit_y(self.output_plot, *columns.values())
