@@ -153,7 +153,7 @@ def run_export(args: argparse.Namespace) -> list[Path]:
         figure_formats = [f for f in args.format if f != "npz"]
         if figure_formats:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-            from rnnviz.gui.headless import export_views
+            from rnnviz.gui.export.headless import export_views
 
             panels = args.panels or list(DEFAULT_PANELS)
             written += export_views(session, out, figure_formats, panels, width=args.width,

@@ -59,7 +59,7 @@ def run(files: list[str]) -> int:
 
     window = MainWindow()
     window.show()
-    window.files.start_autosave()
+    window.files.autosave.start()
     if files:
         window.open_paths(list(files))
     return app.exec()

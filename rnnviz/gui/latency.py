@@ -64,13 +64,13 @@ def measure_latency(
         window.resize(1280, 800)
         window.show()
         drawn_at = [0.0]
-        draw = window._draw_results
+        draw = window.dashboard.draw_results
 
         def timed_draw(*args) -> None:
             draw(*args)
             drawn_at[0] = time.perf_counter()
 
-        window._draw_results = timed_draw
+        window.dashboard.draw_results = timed_draw
         watch = _PaintWatch()
         viewport = window.panels["hidden"].plot_widget.viewport()
         viewport.installEventFilter(watch)
@@ -89,7 +89,7 @@ def measure_latency(
                 while True:
                     app.processEvents()
                     results = session.model_results
-                    drawn = results is not None and window._drawn is results
+                    drawn = results is not None and window.dashboard.drawn is results
                     if drawn and start < drawn_at[0] < watch.last_paint:
                         break
                     if time.perf_counter() > deadline:

@@ -1,104 +1,67 @@
-"""The main window: plot panels as docks on one time axis, the Model panel, the inspector,
-the transport bar, menus, keyboard stepping and the NaN/Inf banner.
+"""The main window: builds the panels (from the panel registry) as docks on one time axis, the
+Model panel, the inspector, the transport bar, the menus and keys (from the action registry)
+and the NaN/Inf banner, and wires them to the session.
 
-Data flow: an edit goes to the session; :class:`ComputeScheduler` brings the results up to
-date; ``results_changed`` / ``view_changed`` mark the views dirty and :class:`RedrawScheduler`
-redraws at most once per frame. Moving the cursor never recomputes: it moves the cursor lines
-and refreshes the inspector (and, in reveal mode, what part of the data is shown).
+Data flow: an edit goes to the session; :class:`~rnnviz.gui.scheduler.ComputeScheduler`
+brings the results up to date (long runs as jobs of the window's one
+:class:`~rnnviz.gui.runner.JobRunner`); ``document_changed`` / ``results_changed`` /
+``view_changed`` mark the views dirty and :class:`~rnnviz.gui.redraw.Dashboard` redraws at
+most once per frame.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QAbstractSpinBox,
-    QApplication,
     QDockWidget,
     QLabel,
-    QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QTextEdit,
     QToolBar,
     QWidget,
 )
 
-from rnnviz.engine import GATE_NAMES
+from rnnviz.gui.actions import build_actions, shortcut_rows
 from rnnviz.gui.editing import install as install_editing
-from rnnviz.gui.export_actions import install as install_exports
-from rnnviz.gui.files import install as install_files
+from rnnviz.gui.export.controller import ExportController, add_context_actions
+from rnnviz.gui.files import FileController
 from rnnviz.gui.inspector import Inspector
+from rnnviz.gui.layout import arrange_default
 from rnnviz.gui.model_panel import ModelPanel
-from rnnviz.gui.panels import PANEL_CLASSES, Panel
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.registry import PANELS
+from rnnviz.gui.redraw import Dashboard, RedrawScheduler
 from rnnviz.gui.runner import JobRunner
-from rnnviz.gui.scheduler import ComputeScheduler, RedrawScheduler
+from rnnviz.gui.scheduler import ComputeScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
 from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
 from rnnviz.gui.transport import Player, TransportBar
 from rnnviz.gui.undo import Editor
-from rnnviz.session import ModelResults, Results, Session, ViewState
+from rnnviz.session import Results, Session, ViewState
 from rnnviz.session.demos import load_demo
 
 DEFAULT_SIZE = (1280, 800)
 STATUS_MS = 6000
-SHORTCUTS = (
-    ("←  /  →", "previous / next step"),
-    ("Shift+←  /  Shift+→", "ten steps back / forward"),
-    ("Home  /  End", "first / last step"),
-    ("Space", "play / pause"),
-    ("R", "reveal mode on / off"),
-    ("Ctrl+N", "new document (the sine demo)"),
-    ("Ctrl+O", "open a session, sequence or weights file"),
-    ("Ctrl+S  /  Ctrl+Shift+S", "save / save as"),
-    ("Ctrl+E", "export a panel, the dashboard or its data"),
-    ("Ctrl+Shift+E", "export an animation (GIF / MP4)"),
-    ("Ctrl+G  /  Ctrl+T  /  Ctrl+I", "generate a sequence / type text / import a sequence"),
-    ("Ctrl+Z", "undo"),
-    ("Ctrl+Shift+Z  /  Ctrl+Y", "redo"),
-    ("Esc", "leave a text field (so the keys above step again)"),
-    ("F1", "this list"),
-)
 _BANNER_STYLE = {
     "error": "background:#c62828; color:white; padding:5px 10px; font-weight:bold;",
     "warning": "background:#f0a020; color:black; padding:5px 10px; font-weight:bold;",
 }
 
 
-def nonfinite_message(results: ModelResults) -> str:
-    """The banner text for a run that produced NaN/Inf: where, and what to do about it."""
-    step = results.nonfinite_step
-    forward = results.trace.nonfinite_step
-    if forward is not None and forward <= step:
-        where = f"Values became NaN/Inf at step {step}"
-    elif forward is not None:
-        where = f"Gradients became NaN/Inf at step {step} and values at step {forward}"
-    else:
-        where = f"Gradients became NaN/Inf at step {step}"
-    return f"{where} — lower the recurrent scale (Model panel → W_hh scale)"
-
-
-def _typing_in(widget: QWidget | None) -> bool:
-    """Whether ``widget`` takes keys as text (then stepping shortcuts stay out of its way)."""
-    if isinstance(widget, QLineEdit | QAbstractSpinBox | QTextEdit | QPlainTextEdit):
-        return True
-    return (
-        isinstance(widget, QAbstractItemView)
-        and widget.state() == QAbstractItemView.State.EditingState
-    )
-
-
 class MainWindow(QMainWindow):
     """The rnnviz window over ``session`` (the "sine" demo when None).
 
-    Public for other parts of the app: ``session``; ``panels`` (key -> Panel: "input",
-    "hidden", "gates", "cell", "output", "gradients"); ``input_plot`` (the input panel's
-    PlotItem); ``docks`` (key -> QDockWidget); ``file_menu``; :meth:`redraw_now`.
+    Public for other parts of the app: ``session``; ``panels`` (registry key -> Panel);
+    ``input_plot`` (the input panel's PlotItem, master of the shared time axis); ``docks``
+    (key -> QDockWidget); ``actions`` (action name -> QAction, see
+    :data:`rnnviz.gui.actions.ACTIONS`); ``menus`` (title -> QMenu); ``runner`` (the job
+    runner); ``files``, ``exports``, ``editing`` (the controllers behind the commands);
+    :meth:`redraw_now`.
     """
 
     def __init__(
@@ -125,10 +88,10 @@ class MainWindow(QMainWindow):
         )
 
         self.panels: dict[str, Panel] = {}
-        for cls in PANEL_CLASSES:
-            panel = cls(self.theme)
+        for spec in PANELS:
+            panel = spec.load()(self.theme)
             panel.hovered.connect(self.show_message)
-            self.panels[cls.key] = panel
+            self.panels[spec.key] = panel
         self.input_plot = self.panels["input"].input_plot
         for panel in self.panels.values():
             panel.link_x(self.input_plot)
@@ -143,29 +106,30 @@ class MainWindow(QMainWindow):
         self.player = Player(self.session, self)
         self.transport = TransportBar(self.session, self.player)
 
-        self._build_banner()
+        self._build_bars()
         self._build_status_bar()
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
-        self._build_menus()
-        self._build_shortcuts()
 
         self.runner = JobRunner(self)
         self.compute = ComputeScheduler(self.session, self.runner, self)
         self.compute.busy.connect(self._set_busy)
         self.compute.progress.connect(lambda f: self.progress.setValue(round(f * 100)))
         self.compute.failed.connect(self._compute_failed)
-        self.redraw = RedrawScheduler(self._redraw, self)
-        self._drawn: ModelResults | None = None
-        self._drawn_key: tuple = ()
-        self._drawn_steps = -1
-        self._drawn_labels: tuple[str, ...] | None = None
-        self._connect_session()
-        # Feature modules that add docks come before the layout is arranged and restored.
+        self.dashboard = Dashboard(self)
+        self.redraw = RedrawScheduler(self.dashboard.redraw, self)
+
+        # The controllers behind the commands, then the commands themselves.
         self.editing = install_editing(self)
+        self.files = FileController(self)
+        self.exports = ExportController(self)
+        self.actions = build_actions(self)
+        self._follow_undo_stack()
+        add_context_actions(self.exports)
+        self._connect_session()
 
         self.resize(*self._first_size())
-        self._arrange_default()
+        arrange_default(self, self.docks)
         self._default_state = self.saveState(LAYOUT_VERSION)
         self.player.set_speed(float(self.settings.value("playback/speed", 20, int)))
         self.transport.speed_spin.setValue(round(self.player.speed))
@@ -176,11 +140,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             "← → step through time, Space plays, hover a heatmap for its values (F1: all keys)"
         )
-        self.files = install_files(self)
-        self.exports = install_exports(self)
 
     # ---- construction ----------------------------------------------------------------------
-    def _build_banner(self) -> None:
+    def _build_bars(self) -> None:
         self.banner = QLabel()
         self.banner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.banner_bar = QToolBar("Alerts", self)
@@ -213,7 +175,8 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
 
-    def _dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
+    def add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
+        """A dock for ``widget``, saved and restored with the layout as ``dock_<key>``."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
@@ -222,14 +185,31 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
+        dock.toggleViewAction().setText(title.replace("&", "&&"))
         self.docks[key] = dock
         return dock
 
     def _build_docks(self) -> None:
-        self._dock("model", "Model", self.model_panel)
-        self._dock("inspector", "Inspector (cursor step)", self.inspector)
-        for key, panel in self.panels.items():
-            self._dock(key, panel.title, panel)
+        self.add_dock("model", "Model", self.model_panel)
+        self.add_dock("inspector", "Inspector (cursor step)", self.inspector)
+        for spec in PANELS:
+            self.add_dock(spec.key, spec.title, self.panels[spec.key])
+
+    def fill_panels_menu(self, menu: QMenu) -> None:
+        """View → Panels: show or hide each dock."""
+        menu.clear()
+        for dock in self.docks.values():
+            menu.addAction(dock.toggleViewAction())
+
+    def _follow_undo_stack(self) -> None:
+        stack = self.editor.stack
+        undo, redo = self.actions["edit.undo"], self.actions["edit.redo"]
+        undo.setEnabled(stack.canUndo())
+        redo.setEnabled(stack.canRedo())
+        stack.canUndoChanged.connect(undo.setEnabled)
+        stack.canRedoChanged.connect(redo.setEnabled)
+        stack.undoTextChanged.connect(lambda t: undo.setText(f"&Undo {t}".strip()))
+        stack.redoTextChanged.connect(lambda t: redo.setText(f"&Redo {t}".strip()))
 
     def _first_size(self) -> tuple[int, int]:
         """The size on first start: most of the screen, at least 1280 x 800 where it fits."""
@@ -240,113 +220,30 @@ class MainWindow(QMainWindow):
         height = min(max(DEFAULT_SIZE[1], round(screen.height() * 0.9)), screen.height())
         return width, height
 
-    def _arrange_default(self) -> None:
-        """Model and inspector on the left; inputs, hidden state and gates in the middle
-        column; output, cell memory and gradients on the right."""
-        d = self.docks
-        for dock in d.values():
-            dock.setFloating(False)
-            dock.show()
-            self.removeDockWidget(dock)
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.addDockWidget(left, d["model"])
-        self.splitDockWidget(d["model"], d["inspector"], Qt.Orientation.Vertical)
-        self.addDockWidget(right, d["input"])
-        self.splitDockWidget(d["input"], d["output"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(d["input"], d["hidden"], Qt.Orientation.Vertical)
-        self.splitDockWidget(d["hidden"], d["gates"], Qt.Orientation.Vertical)
-        self.splitDockWidget(d["output"], d["cell"], Qt.Orientation.Vertical)
-        self.splitDockWidget(d["cell"], d["gradients"], Qt.Orientation.Vertical)
-        if "table" in d:  # editing docks share the inspector's place, as tabs
-            self.tabifyDockWidget(d["inspector"], d["table"])
-            self.tabifyDockWidget(d["table"], d["text"])
-        for dock in d.values():
-            dock.show()
-        if "text" in d:
-            d["text"].hide()
-            d["inspector"].raise_()
-        width = self.width()
-        side = max(260, width // 5)
-        column = (width - side) // 2
-        self.resizeDocks(
-            [d["model"], d["input"], d["output"]], [side, column, column], Qt.Orientation.Horizontal
-        )
-        height = self.height()
-        self.resizeDocks(
-            [d["input"], d["hidden"], d["gates"]],
-            [height * 23 // 100, height * 29 // 100, height * 48 // 100],
-            Qt.Orientation.Vertical,
-        )
-        self.resizeDocks(
-            [d["output"], d["cell"], d["gradients"]],
-            [height * 30 // 100, height * 35 // 100, height * 35 // 100],
-            Qt.Orientation.Vertical,
-        )
-        self.resizeDocks(
-            [d["model"], d["inspector"]],
-            [height * 45 // 100, height * 55 // 100],
-            Qt.Orientation.Vertical,
-        )
+    # ---- commands (see rnnviz.gui.actions) -------------------------------------------------
+    def _step_by(self, delta: int) -> None:
+        self.session.set_view(step=self.session.view.step + delta)
 
-    def _build_menus(self) -> None:
-        menu = self.menuBar()
-        # New, Open, Save, weights ... are added above this separator by rnnviz.gui.files.
-        self.file_menu = menu.addMenu("&File")
-        self.demo_actions: dict[str, QAction] = {}
-        self.file_menu_end = self.file_menu.addSeparator()
-        self.quit_action = self.file_menu.addAction("&Quit", self.close)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+    def step_by_one(self) -> None:
+        self._step_by(1)
 
-        self.edit_menu = menu.addMenu("&Edit")
-        self.undo_action = self.editor.stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcuts([QKeySequence.StandardKey.Undo])
-        self.redo_action = self.editor.stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.edit_menu.addAction(self.undo_action)
-        self.edit_menu.addAction(self.redo_action)
-        self.edit_menu.addSeparator()
+    def step_by_one_back(self) -> None:
+        self._step_by(-1)
 
-        view = menu.addMenu("&View")
-        panels = self.panels_menu = view.addMenu("&Panels")
-        for dock in self.docks.values():
-            panels.addAction(dock.toggleViewAction())
-        self.reveal_action = view.addAction("&Reveal mode")
-        self.reveal_action.setCheckable(True)
-        self.reveal_action.toggled.connect(
-            lambda on: self.session.set_view(reveal=on, phase="forward")
-        )
-        view.addSeparator()
-        self.reset_layout_action = view.addAction("Reset &layout", self.reset_layout)
+    def step_by_ten(self) -> None:
+        self._step_by(10)
 
-        help_menu = menu.addMenu("&Help")
-        keys = help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts)
-        keys.setShortcut(QKeySequence.StandardKey.HelpContents)
-        help_menu.addAction("&About rnnviz", self._about)
+    def step_by_ten_back(self) -> None:
+        self._step_by(-10)
 
-    def _build_shortcuts(self) -> None:
-        def step_by(delta: int):
-            return lambda: self.session.set_view(step=self.session.view.step + delta)
+    def first_step(self) -> None:
+        self.session.set_view(step=0)
 
-        last = lambda: self.session.set_view(step=self.session.document.sequence.steps - 1)  # noqa: E731
-        reveal = lambda: self.reveal_action.toggle()  # noqa: E731
-        for key, slot in (
-            (Qt.Key.Key_Left, step_by(-1)),
-            (Qt.Key.Key_Right, step_by(1)),
-            (Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_Left, step_by(-10)),
-            (Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_Right, step_by(10)),
-            (Qt.Key.Key_Home, lambda: self.session.set_view(step=0)),
-            (Qt.Key.Key_End, last),
-            (Qt.Key.Key_Space, self.player.toggle),
-            (Qt.Key.Key_R, reveal),
-            (Qt.Key.Key_Escape, self.setFocus),
-        ):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(lambda slot=slot: self._unless_typing(slot))
+    def last_step(self) -> None:
+        self.session.set_view(step=self.session.document.sequence.steps - 1)
 
-    def _unless_typing(self, slot) -> None:
-        if not _typing_in(QApplication.focusWidget()):
-            slot()
+    def set_reveal(self, on: bool) -> None:
+        self.session.set_view(reveal=on, phase="forward")
 
     # ---- session ---------------------------------------------------------------------------
     def _connect_session(self) -> None:
@@ -370,11 +267,12 @@ class MainWindow(QMainWindow):
         self.redraw.request(results=True)
 
     def _view_changed(self, view: ViewState) -> None:
+        self.model_panel.show_document(self.session.document)
         self.redraw.request(view=True)
 
     def open_demo(self, name: str) -> None:
-        """Replace the document with the named demo (see rnnviz.session.demos.DEMOS), untitled and
-        with a fresh undo history. (File → Open Demo asks about unsaved changes first.)"""
+        """Replace the document with the named demo (see rnnviz.session.demos.DEMOS), untitled
+        and with a fresh undo history. (File → Open Demo asks about unsaved changes first.)"""
         self.files.open_demo(name)
 
     def open_paths(self, paths: list[str]) -> bool:
@@ -382,9 +280,6 @@ class MainWindow(QMainWindow):
         first), sequences and weights apply to it as undoable edits. False (with a one-line
         message, the document unchanged) on failure."""
         return self.files.open_paths(list(paths))
-
-    def _open_dialog(self) -> None:
-        self.files.open_dialog()
 
     # ---- computing -------------------------------------------------------------------------
     def _set_busy(self, busy: bool) -> None:
@@ -408,54 +303,6 @@ class MainWindow(QMainWindow):
         self.redraw.request(document=True, results=True, view=True)
         self.redraw.flush()
 
-    @staticmethod
-    def _data_key(view: ViewState, steps: int) -> tuple:
-        # what, besides the results, decides the data drawn (not the cursor, outside reveal)
-        return (view.model, view.layer, view.units, view.visible_states(steps),
-                view.visible_gradients(steps))
-
-    def _redraw(self, document_dirty: bool, results_dirty: bool, view_dirty: bool) -> None:
-        session = self.session
-        view = session.view
-        if document_dirty:
-            for panel in self.panels.values():
-                panel.show_document(session.document, view)
-        results = session.model_results
-        if results is None:
-            return
-        steps = results.sequence.steps
-        key = self._data_key(view, steps)
-        if results is not self._drawn or key != self._drawn_key:
-            self._draw_results(results, view)
-            self._drawn, self._drawn_key = results, key
-        for panel in self.panels.values():
-            panel.set_cursor(view.step)
-        self.inspector.show_step(results, view)
-        self.transport.show_view(view)
-        with QSignalBlocker(self.reveal_action):
-            self.reveal_action.setChecked(view.reveal)
-
-    def _draw_results(self, results: ModelResults, view: ViewState) -> None:
-        seq = results.sequence
-        if seq.labels != self._drawn_labels:
-            self._drawn_labels = seq.labels
-            for panel in self.panels.values():
-                panel.set_time_labels(seq.labels)
-        for panel in self.panels.values():
-            panel.show_results(results, view)
-            panel.set_alarm(results.nonfinite_step)
-        if seq.steps != self._drawn_steps:
-            self._drawn_steps = seq.steps
-            vb = self.input_plot.getViewBox()
-            vb.setLimits(xMin=-0.5 - seq.steps * 0.05, xMax=seq.steps - 0.5 + seq.steps * 0.05)
-            self.input_plot.setXRange(-0.5, seq.steps - 0.5, padding=0)
-        cell = results.config.cell
-        self.docks["gates"].setWindowTitle(f"Gates — {cell}: {', '.join(GATE_NAMES[cell])}")
-        if results.nonfinite_step is not None:
-            self.set_banner(nonfinite_message(results), "error")
-        else:
-            self.set_banner(None)
-
     def set_banner(self, text: str | None, level: str = "warning") -> None:
         """Show ``text`` in the banner above the plots (None hides it)."""
         if text is None:
@@ -473,7 +320,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Put every panel back where it starts and forget the saved layout."""
         self.restoreState(self._default_state, LAYOUT_VERSION)
-        self._arrange_default()
+        arrange_default(self, self.docks)
         self.settings.forget_layout()
 
     def _scheme_changed(self, *_args) -> None:
@@ -489,21 +336,25 @@ class MainWindow(QMainWindow):
             panel.apply_theme(theme)
         self.redraw.request(results=True)
 
-    def show_shortcuts(self) -> None:
+    def show_shortcuts(self) -> QMessageBox:
+        """Help → Keyboard shortcuts (F1): every key of the action registry."""
         rows = "".join(
-            f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS
+            f"<tr><td style='white-space:nowrap; padding-right:14px'><b>{keys}</b></td>"
+            f"<td>{what}</td></tr>"
+            for keys, what in shortcut_rows()
         )
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Keyboard shortcuts",
-            f"<table>{rows}</table><p>Stepping keys do nothing while a text "
+            f"<table>{rows}</table><p>Plain keys (arrows, Space, R) do nothing while a text "
             "field or number box has the focus.</p>",
             parent=self,
         )
         box.open()
-        self._shortcuts_box = box
+        self.shortcuts_box = box
+        return box
 
-    def _about(self) -> None:
+    def show_about(self) -> None:
         QMessageBox.about(
             self,
             "About rnnviz",
@@ -517,7 +368,7 @@ class MainWindow(QMainWindow):
         self.setFocus()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        # Workers stop first, so a window deleted while the unsaved-changes question is open
+        # Jobs stop first, so a window deleted while the unsaved-changes question is open
         # leaves no thread running.
         self.player.stop()
         self.compute.cancel()

@@ -1,17 +1,11 @@
-"""Redraw and recompute scheduling.
+"""Recompute scheduling: :class:`ComputeScheduler` brings stale results up to date.
 
-:class:`RedrawScheduler` coalesces any number of change notifications into one redraw at most
-once per frame (a single-shot timer, re-armed only after the previous redraw).
-:class:`ComputeScheduler` brings stale results up to date: small documents are computed at once
-on the GUI thread; large ones (steps × hidden × layers × gates above a threshold) as a job of the
-window's :class:`~rnnviz.gui.runner.JobRunner`, with a progress bar and a Cancel button, the
-results installed with ``session.accept``.
+Small documents are computed at once on the GUI thread; large ones (steps × hidden × layers ×
+gates above a threshold) as a job of the window's :class:`~rnnviz.gui.runner.JobRunner`, with a
+progress bar and a Cancel button, the results installed with ``session.accept``.
 """
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -20,7 +14,6 @@ from rnnviz.gui.runner import JobRunner, one_line
 from rnnviz.jobs import FunctionJob
 from rnnviz.session import Document, Results, Session, SessionError, compute
 
-FRAME_MS = 16.0
 # Work units (steps × hidden × layers × gates) a frame can afford on the GUI thread.
 # LSTM T=1000, H=128 is 512k and computes in ~25 ms; beyond ~1.5M a worker keeps the UI live.
 SYNC_LIMIT = 1_500_000
@@ -32,46 +25,6 @@ def work_units(doc: Document) -> int:
     """A cost estimate of computing ``doc``: steps × hidden × layers × gates."""
     return doc.sequence.steps * sum(m.config.hidden_size * m.config.num_layers
                                     * m.config.gate_count for m in doc.models)
-
-
-class RedrawScheduler(QObject):
-    """Calls ``redraw(document_dirty, results_dirty, view_dirty)`` once for any burst of
-    requests, never more often than once per frame."""
-
-    def __init__(self, redraw: Callable[[bool, bool, bool], None],
-                 parent: QObject | None = None):
-        super().__init__(parent)
-        self._redraw = redraw
-        self._document_dirty = False
-        self._results_dirty = False
-        self._view_dirty = False
-        self._last = -1e9
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.flush)
-
-    @property
-    def pending(self) -> bool:
-        return self._document_dirty or self._results_dirty or self._view_dirty
-
-    def request(self, *, document: bool = False, results: bool = False,
-                view: bool = False) -> None:
-        self._document_dirty |= document
-        self._results_dirty |= results
-        self._view_dirty |= view
-        if not self._timer.isActive():
-            since = (time.perf_counter() - self._last) * 1000.0
-            self._timer.start(int(max(0.0, FRAME_MS - since)))
-
-    def flush(self) -> None:
-        """Redraw now if anything is pending."""
-        self._timer.stop()
-        if not self.pending:
-            return
-        document, results, view = self._document_dirty, self._results_dirty, self._view_dirty
-        self._document_dirty = self._results_dirty = self._view_dirty = False
-        self._last = time.perf_counter()
-        self._redraw(document, results, view)
 
 
 class ComputeScheduler(QObject):

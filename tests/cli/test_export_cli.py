@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from rnnviz.engine import Network, NetworkConfig
-from rnnviz.gui.animation import frame_steps
+from rnnviz.gui.export.animation import frame_steps
 from rnnviz.io.opener import open_file
 from rnnviz.io.session_file import save_session
 from rnnviz.io.weights import save_weights

@@ -38,3 +38,16 @@ def make_window(qtbot, settings):
 @pytest.fixture
 def window(make_window) -> MainWindow:
     return make_window()
+
+
+@pytest.fixture
+def menu_entry():
+    """menu_entry(window, "file.demos", "vanishing"): the entry of a submenu of the menu bar
+    whose text starts with the given text (the submenu filled as when it opens)."""
+
+    def find(window: MainWindow, submenu: str, text: str):
+        menu = window.actions[submenu].menu()
+        menu.aboutToShow.emit()
+        return next(a for a in menu.actions() if a.text().startswith(text))
+
+    return find

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.theme import DARK, LIGHT
@@ -32,7 +32,7 @@ def test_layout_and_speed_persist_across_windows(make_window, settings, qtbot):
     assert not again.docks["gradients"].isVisible()
     assert again.docks["hidden"].isVisible()
     assert again.player.speed == 55
-    again.reset_layout_action.trigger()
+    again.actions["view.reset_layout"].trigger()
     assert again.docks["gradients"].isVisible()
     assert not settings.contains("window/state")
 
@@ -68,11 +68,9 @@ def test_theme_can_be_forced_by_environment(monkeypatch):
 
 
 def test_help_lists_the_keyboard_shortcuts(window):
-    window.show_shortcuts()
-    box = window._shortcuts_box
-    assert isinstance(box, QMessageBox)
-    for key in ("Space", "Shift+←", "Home", "End"):
-        assert key in box.text()
+    box = window.show_shortcuts()
+    for key in ("Space", "Shift+←", "Home", "End", "Ctrl+O", "F1"):
+        assert f"<b>{key}</b>" in box.text()
     box.close()
 
 
@@ -137,8 +135,8 @@ def test_reveal_action_and_r_key_toggle_reveal(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_R)
     assert window.session.view.reveal
     window.redraw_now()
-    assert window.reveal_action.isChecked() and window.transport.reveal_check.isChecked()
-    window.reveal_action.trigger()
+    assert window.actions["view.reveal"].isChecked() and window.transport.reveal_check.isChecked()
+    window.actions["view.reveal"].trigger()
     assert not window.session.view.reveal
 
 

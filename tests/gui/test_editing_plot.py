@@ -67,7 +67,7 @@ def test_dragging_a_sample_moves_it_and_the_hidden_state_follows_during_the_drag
     others = np.arange(after.shape[0]) != step
     np.testing.assert_array_equal(after[others], start.sequence.inputs[others])
     assert window.editor.stack.count() == 1
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
     assert window.session.document is start
 
 
@@ -91,7 +91,7 @@ def test_a_draw_stroke_replaces_the_values_under_it_in_one_undo_step(window, edi
     np.testing.assert_array_equal(after[outside], before[outside])
     np.testing.assert_array_equal(window.session.document.sequence.targets, start.sequence.targets)
     assert window.editor.stack.count() == 1
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
     assert window.session.document is start
 
 

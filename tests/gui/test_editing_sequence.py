@@ -22,7 +22,7 @@ def editing(window):
 def test_the_sequence_menu_sits_after_edit(window, editing):
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles.index("&Sequence") == titles.index("&Edit") + 1
-    texts = [a.text() for a in editing.sequence_menu.actions()]
+    texts = [a.text() for a in window.menus["Sequence"].actions()]
     for text in (
         "&Generate…",
         "&Text…",
@@ -103,7 +103,7 @@ def test_undo_puts_the_previous_text_back_in_the_editor(make_window):
     dock.apply_now()
     dock.seal()
     assert window.session.document.sequence.text == "hello"
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
     assert dock.editor.toPlainText() == original
 
 
@@ -122,7 +122,7 @@ def test_insert_delete_and_resize(window, editing):
     assert len(window.panels["input"].x_lines[0].xData) == 50
     assert window.editor.stack.count() == 3
     for _ in range(3):
-        window.undo_action.trigger()
+        window.actions["edit.undo"].trigger()
     np.testing.assert_array_equal(window.session.document.sequence.inputs, start.inputs)
     assert not delete_steps(window, 0, start.steps - 1)
     assert "at least one step" in window.statusBar().currentMessage()

@@ -38,8 +38,8 @@ def test_editing_a_cell_is_one_undo_step(adding_window):
     assert model.setData(model.index(3, 2), "1.5")  # the target column
     assert window.session.document.sequence.targets[3, 0] == 1.5
     assert window.editor.stack.count() == 2
-    window.undo_action.trigger()
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
+    window.actions["edit.undo"].trigger()
     np.testing.assert_array_equal(window.session.document.sequence.inputs, start.sequence.inputs)
     np.testing.assert_array_equal(window.session.document.sequence.targets, start.sequence.targets)
     assert model.data(model.index(7, 1)) == f"{start.sequence.inputs[7, 1]:.6g}"
@@ -116,7 +116,7 @@ def test_the_table_follows_the_cursor_and_undo(adding_window):
     assert window.session.view.step == 30
     editing.table_dock.paste_text(0, 0, "9")
     assert view.model().data(view.model().index(0, 0)) == "9"
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
     assert view.model().data(view.model().index(0, 0)) != "9"
 
 

@@ -12,8 +12,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QProgressDialog
 
 from rnnviz.engine import NetworkConfig
-from rnnviz.gui.animation import frame_steps
-from rnnviz.gui.export_actions import ExportError
+from rnnviz.gui.export.animation import frame_steps
+from rnnviz.gui.export.controller import ExportError
 from rnnviz.session import Session
 from rnnviz.session.demos import load_demo
 
@@ -35,12 +35,12 @@ def controller(window):
 
 
 def test_menus_and_context_menus_offer_export(window, controller):
-    actions = window.file_menu.actions()
-    quit_at = actions.index(window.quit_action)
-    for action in (controller.export_action, controller.animation_action, controller.run_action):
-        assert actions.index(action) < quit_at
-    assert controller.export_action.shortcut() == QKeySequence("Ctrl+E")
-    assert controller.animation_action.shortcut() == QKeySequence("Ctrl+Shift+E")
+    actions = window.menus["File"].actions()
+    quit_at = actions.index(window.actions["file.quit"])
+    for name in ("file.export", "file.export_animation", "file.export_run"):
+        assert actions.index(window.actions[name]) < quit_at
+    assert window.actions["file.export"].shortcut() == QKeySequence("Ctrl+E")
+    assert window.actions["file.export_animation"].shortcut() == QKeySequence("Ctrl+Shift+E")
     for panel in window.panels.values():
         menu = panel.time_plots[0].getViewBox().menu
         assert "Export…" in [a.text() for a in menu.actions()]

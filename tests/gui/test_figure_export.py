@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.animation import export_animation, frame_steps, qimage_to_array
-from rnnviz.gui.figure_export import (
+from rnnviz.gui.export.animation import export_animation, frame_steps, qimage_to_array
+from rnnviz.gui.export.figures import (
     ExportError,
     export_figure,
     export_widget_image,

@@ -13,7 +13,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from rnnviz.gui.files import CANCEL, DISCARD, MAX_RECENT, Prompts, RecentFiles
+from rnnviz.gui.files import CANCEL, DISCARD, Prompts, RecentFiles
+from rnnviz.gui.files.recent import MAX_RECENT
 from rnnviz.io.session_file import load_session, save_session
 from rnnviz.io.weights import load_weights
 from rnnviz.session import Sequence
@@ -81,7 +82,7 @@ def test_save_as_then_reopen_gives_identical_arrays(window, answers, make_window
     window.session.set_view(step=17, units=(2, 5))
     path = tmp_path / "mine.rnnviz"
     answers.save.append(str(path))
-    window.files.save_action.trigger()  # no file yet: Save is Save As
+    window.actions["file.save"].trigger()  # no file yet: Save is Save As
     assert path.is_file()
     saved = window.session.document
 
@@ -106,7 +107,7 @@ def test_title_marks_unsaved_changes(window, answers, tmp_path):
     edit_inputs(window)
     assert shown_title(window) == "untitled* — rnnviz"
     answers.save.append(str(tmp_path / "run"))  # the suffix is added
-    window.files.save_as_action.trigger()
+    window.actions["file.save_as"].trigger()
     assert (tmp_path / "run.rnnviz").is_file()
     assert shown_title(window) == "run.rnnviz — rnnviz"
     edit_inputs(window)
@@ -119,7 +120,7 @@ def test_save_writes_to_the_same_file_without_asking(window, answers, tmp_path):
     path = tmp_path / "s.rnnviz"
     assert window.files.save_to(path)
     edit_inputs(window, 3.0)
-    window.files.save_action.trigger()  # answers.save is empty: asking would fail
+    window.actions["file.save"].trigger()  # answers.save is empty: asking would fail
     assert not window.session.dirty
     on_disk, _ = load_session(path)
     np.testing.assert_array_equal(on_disk.sequence.inputs, window.session.document.sequence.inputs)
@@ -130,7 +131,7 @@ def test_failed_save_shows_a_message_and_stays_unsaved(window, answers, tmp_path
     blocker.write_text("not a directory")
     edit_inputs(window)
     answers.save.append(str(blocker / "out.rnnviz"))
-    window.files.save_as_action.trigger()
+    window.actions["file.save_as"].trigger()
     assert window.session.dirty
     assert window.session.path is None
     assert shown_title(window) == "untitled* — rnnviz"
@@ -165,7 +166,7 @@ def test_damaged_or_newer_sessions_are_refused(window, answers, tmp_path):
     before, view = window.session.document, window.session.view
     for kind, path in _bad_session_files(tmp_path, window).items():
         answers.open.append([str(path)])
-        window.files.open_action.trigger()
+        window.actions["file.open"].trigger()
         message = answers.warnings[-1]
         assert message.startswith(f"cannot open {path.name}:"), kind
         assert "\n" not in message
@@ -235,13 +236,13 @@ def test_load_weights_asks_which_rnn_and_matches_torch(window, answers, tmp_path
     before = window.session.document
     answers.open.append([str(weights)])
     answers.prefix = None  # cancel the chooser: nothing changes
-    window.files.load_weights_action.trigger()
+    window.actions["file.load_weights"].trigger()
     assert answers.prefixes_offered == ["encoder.", "rnn."]
     assert window.session.document is before
 
     answers.open.append([str(weights)])
     answers.prefix = "rnn."
-    window.files.load_weights_action.trigger()
+    window.actions["file.load_weights"].trigger()
     doc = window.session.document
     assert doc.models[0].weights is not None and doc.models[0].config.num_layers == 2
     trace = doc.models[0].network().forward(fx["x"], fx["h0"], fx["c0"])
@@ -253,7 +254,7 @@ def test_load_weights_asks_which_rnn_and_matches_torch(window, answers, tmp_path
 def test_save_weights_round_trip(window, answers, tmp_path, suffix):
     path = tmp_path / f"w{suffix}"
     answers.save.append(str(path))
-    window.files.save_weights_action.trigger()
+    window.actions["file.save_weights"].trigger()
     loaded = load_weights(path)
     state = window.session.document.models[0].network().state_dict()
     assert loaded.config.cell == window.session.document.models[0].config.cell
@@ -268,7 +269,7 @@ def test_weights_that_do_not_fit_are_refused(window, answers, tmp_path):
     np.savez(weights, **{str(k): fx[str(k)] for k in fx["param_names"]})
     before = window.session.document
     answers.open.append([str(weights)])
-    window.files.load_weights_action.trigger()
+    window.actions["file.load_weights"].trigger()
     assert window.session.document is before
     assert answers.warnings == [
         "cannot open three.npz: the weights take 3 input channels but the sequence has 1"
@@ -321,19 +322,20 @@ def test_new_asks_about_unsaved_changes(window, answers, tmp_path):
     assert window.files.save_to(tmp_path / "kept.rnnviz")
     edit_inputs(window)
     answers.unsaved.append(CANCEL)
-    window.files.new_action.trigger()
+    window.actions["file.new"].trigger()
     assert window.session.dirty and answers.asked == ["kept.rnnviz"]
     answers.unsaved.append(DISCARD)
-    window.files.new_action.trigger()
+    window.actions["file.new"].trigger()
     assert not window.session.dirty and window.session.path is None
     assert window.session.document.sequence.inputs.shape == (200, 1)
     assert shown_title(window) == "untitled — rnnviz"
     assert not window.editor.stack.canUndo()
 
 
-def test_samples_open_as_untitled_documents(window, answers):
-    assert {"sine", "adding", "exploding"} <= set(window.files.sample_actions)
-    window.files.sample_actions["adding"].trigger()
+def test_samples_open_as_untitled_documents(window, answers, menu_entry):
+    menu = window.actions["file.samples"].menu()
+    assert {"sine", "adding", "exploding"} <= {a.text() for a in menu.actions()}
+    menu_entry(window, "file.samples", "adding").trigger()
     doc = window.session.document
     assert doc.sequence.channels == 2  # the adding problem: values and markers
     assert window.session.path is None and not window.session.dirty
@@ -349,8 +351,9 @@ def test_recent_files_update_and_persist(window, answers, settings, tmp_path):
     assert window.open_paths([str(csv)])
     assert window.files.save_to(session)
     assert window.files.recent.paths() == [str(session), str(csv)]
-    window.files.fill_recent_menu()
-    names = [a.text() for a in window.files.recent_menu.actions()]
+    menu = window.actions["file.recent"].menu()
+    window.files.fill_recent_menu(menu)
+    names = [a.text() for a in menu.actions()]
     assert names == ["s.rnnviz", "seq.csv"]
 
     settings.sync()
@@ -358,8 +361,8 @@ def test_recent_files_update_and_persist(window, answers, settings, tmp_path):
     assert stored.paths() == [str(session), str(csv)]
 
     csv.unlink()
-    window.files.fill_recent_menu()
-    assert [a.text() for a in window.files.recent_menu.actions()] == ["s.rnnviz"]
+    window.files.fill_recent_menu(menu)
+    assert [a.text() for a in menu.actions()] == ["s.rnnviz"]
     assert "seq.csv" in window.statusBar().currentMessage()
 
 

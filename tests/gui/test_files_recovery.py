@@ -51,9 +51,9 @@ def edit_inputs(window, factor: float = 2.0) -> None:
 
 def crash(window) -> None:
     """What a killed process leaves: the autosave files, the lock released by the OS."""
-    window.files.autosave_timer.stop()
-    window.files.store.close()
-    window.files.store = None
+    window.files.autosave.timer.stop()
+    window.files.autosave.store.close()
+    window.files.autosave.store = None
 
 
 # ---- closing ------------------------------------------------------------------------------
@@ -116,13 +116,13 @@ def test_the_close_question_does_not_block(window, qtbot):
 def test_autosave_writes_only_unsaved_changes(window, tmp_path):
     answered(window)
     folder = tmp_path / "autosave"
-    assert not window.files.start_autosave(folder)
-    assert not window.files.autosave_now()  # nothing to save
+    assert not window.files.autosave.start(folder)
+    assert not window.files.autosave.write_now()  # nothing to save
     edit_inputs(window)
-    assert window.files.autosave_timer.isActive()
-    assert window.files.autosave_now()
+    assert window.files.autosave.timer.isActive()
+    assert window.files.autosave.write_now()
     assert (folder / AUTOSAVE_NAME).is_file()
-    assert not window.files.autosave_now()  # unchanged since
+    assert not window.files.autosave.write_now()  # unchanged since
     assert window.files.save_to(tmp_path / "saved.rnnviz")
     assert not (folder / AUTOSAVE_NAME).exists()  # saving removes it
 
@@ -130,9 +130,9 @@ def test_autosave_writes_only_unsaved_changes(window, tmp_path):
 def test_clean_exit_removes_the_autosave(window, tmp_path):
     answered(window)
     folder = tmp_path / "autosave"
-    window.files.start_autosave(folder)
+    window.files.autosave.start(folder)
     edit_inputs(window)
-    assert window.files.autosave_now()
+    assert window.files.autosave.write_now()
     window.files.prompts.unsaved.append(DISCARD)
     assert window.close()
     assert not (folder / AUTOSAVE_NAME).exists()
@@ -142,17 +142,17 @@ def test_recovery_is_offered_once_after_a_crash(make_window, tmp_path):
     folder = tmp_path / "autosave"
     first = make_window()
     answered(first)
-    first.files.start_autosave(folder)
+    first.files.autosave.start(folder)
     saved = tmp_path / "work.rnnviz"
     assert first.files.save_to(saved)
     edit_inputs(first, 7.0)
-    assert first.files.autosave_now()
+    assert first.files.autosave.write_now()
     lost = first.session.document
     crash(first)
 
     second = make_window()
     answers = answered(second, recover=True)
-    assert second.files.start_autosave(folder)
+    assert second.files.autosave.start(folder)
     assert len(answers.offers) == 1 and answers.offers[0].original_path == str(saved)
     np.testing.assert_array_equal(second.session.document.sequence.inputs, lost.sequence.inputs)
     assert second.session.dirty  # so the user saves it
@@ -162,7 +162,7 @@ def test_recovery_is_offered_once_after_a_crash(make_window, tmp_path):
 
     third = make_window()
     answers = answered(third)
-    assert not third.files.start_autosave(folder)
+    assert not third.files.autosave.start(folder)
     assert answers.offers == []  # offered once only
     assert not third.session.dirty
 
@@ -171,22 +171,22 @@ def test_declined_recovery_is_not_offered_again(make_window, tmp_path):
     folder = tmp_path / "autosave"
     first = make_window()
     answered(first)
-    first.files.start_autosave(folder)
+    first.files.autosave.start(folder)
     edit_inputs(first)
-    assert first.files.autosave_now()
+    assert first.files.autosave.write_now()
     crash(first)
 
     second = make_window()
     answers = answered(second, recover=False)
     before = second.session.document
-    assert not second.files.start_autosave(folder)
+    assert not second.files.autosave.start(folder)
     assert len(answers.offers) == 1 and answers.offers[0].original_path is None
     assert second.session.document is before
     crash(second)
 
     third = make_window()
     answers = answered(third)
-    third.files.start_autosave(folder)
+    third.files.autosave.start(folder)
     assert answers.offers == []
 
 
@@ -197,14 +197,14 @@ def test_a_damaged_autosave_is_reported_and_dropped(make_window, tmp_path):
     window = make_window()
     answers = answered(window)
     before = window.session.document
-    assert not window.files.start_autosave(folder)
+    assert not window.files.autosave.start(folder)
     assert len(answers.offers) == 1
     assert window.session.document is before
     assert len(answers.warnings) == 1 and "could not be read" in answers.warnings[0]
     crash(window)
     again = make_window()
     answers = answered(again)
-    again.files.start_autosave(folder)
+    again.files.autosave.start(folder)
     assert answers.offers == []
 
 
@@ -224,11 +224,12 @@ def test_the_app_offers_recovery_before_opening_files(monkeypatch, qapp):
     class Window:
         def __init__(self) -> None:
             self.files = self
+            self.autosave = self
 
         def show(self) -> None:
             calls.append("show")
 
-        def start_autosave(self) -> bool:
+        def start(self) -> bool:
             calls.append("autosave")
             return False
 

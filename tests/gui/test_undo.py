@@ -10,9 +10,9 @@ def test_model_change_is_undone_and_redone(window, qtbot):
     before = window.session.document
     window.model_panel.hidden.setValue(5)
     assert window.session.document.models[0].config.hidden_size == 5
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
     assert window.session.document is before
-    window.redo_action.trigger()
+    window.actions["edit.redo"].trigger()
     assert window.session.document.models[0].config.hidden_size == 5
     window.redraw_now()
     assert window.panels["hidden"].heatmap.image.image.shape[0] == 5  # the heatmap follows
@@ -44,5 +44,5 @@ def test_a_drag_merges_into_one_undo_step(window):
         editor.apply(window.session.document.with_sequence(seq), "Drag x", merge_key="drag")
     editor.seal()
     assert editor.stack.count() == 1
-    window.undo_action.trigger()
+    window.actions["edit.undo"].trigger()
     assert window.session.document is start

@@ -312,8 +312,8 @@ def test_text_demo_labels_the_time_axis_with_characters(make_window):
     assert list(window.panels["gates"].gate_heatmaps) == ["r", "z", "n"]
 
 
-def test_open_demo_from_the_file_menu(window):
-    window.demo_actions["vanishing"].trigger()
+def test_open_demo_from_the_file_menu(window, menu_entry):
+    menu_entry(window, "file.demos", "vanishing").trigger()
     window.redraw_now()
     assert window.session.document.models[0].config.cell == "rnn_tanh"
     assert window.model_panel.cell.currentData() == "rnn_tanh"

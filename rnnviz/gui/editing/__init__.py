@@ -2,16 +2,14 @@
 generators, text, import, and changes of length — every change an undoable edit through the
 window's editor, so the network recomputes and every plot follows.
 
-``install(window)`` adds the Sequence menu, the "Sequence table" and "Text" docks and the plot
-editing to a :class:`~rnnviz.gui.main_window.MainWindow`, and returns the
-:class:`EditingController` that owns them.
+``install(window)`` adds the "Sequence table" and "Text" docks and the plot editing to a
+:class:`~rnnviz.gui.main_window.MainWindow` and returns the :class:`EditingController` that owns
+them; the Sequence menu's commands (see :mod:`rnnviz.gui.actions`) call it.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
 
 from rnnviz.gui.editing.apply import apply_document
 from rnnviz.gui.editing.generator_dialog import GeneratorDialog, generated_document
@@ -25,16 +23,9 @@ from rnnviz.tasks.generators import GeneratedSequence
 
 __all__ = ["EditingController", "install"]
 
-SHORTCUTS = (
-    ("Ctrl+G", "generate a sequence"),
-    ("Ctrl+T", "type a text sequence"),
-    ("Ctrl+I", "import a sequence file"),
-)
-
-
 class EditingController(QObject):
     """Owns the editing tools of one window: ``plot_editor``, ``table_dock``, ``text_dock``,
-    ``importer``, ``sequence_menu`` and its ``actions`` (name -> QAction)."""
+    ``importer``."""
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -45,8 +36,6 @@ class EditingController(QObject):
         self.importer = Importer(window)
         self.generator_dialog: GeneratorDialog | None = None
         self._place_docks()
-        self.actions: dict[str, QAction] = {}
-        self.sequence_menu = self._build_menu()
         session = window.session
         session.document_changed.connect(self._document_changed)
         session.view_changed.connect(self._view_changed)
@@ -59,57 +48,16 @@ class EditingController(QObject):
         for key, dock in (("table", self.table_dock), ("text", self.text_dock)):
             w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
             w.docks[key] = dock
-            w.panels_menu.addAction(dock.toggleViewAction())
 
-    def _build_menu(self) -> QMenu:
-        w = self.window
-        menu = QMenu("&Sequence", w)
-        after_edit = w.menuBar().actions()
-        index = after_edit.index(w.edit_menu.menuAction()) + 1
-        if index < len(after_edit):
-            w.menuBar().insertMenu(after_edit[index], menu)
-        else:
-            w.menuBar().addMenu(menu)
+    # ---- commands of the Sequence menu (see rnnviz.gui.actions) ----------------------------
+    def ask_insert(self) -> None:
+        ask_insert(self.window)
 
-        def add(name: str, text: str, slot, shortcut: str | None = None, tip: str = "") -> None:
-            action = menu.addAction(text)
-            action.triggered.connect(lambda _=False: slot())
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-            action.setStatusTip(tip)
-            self.actions[name] = action
+    def ask_delete(self) -> None:
+        ask_delete(self.window)
 
-        add(
-            "generate",
-            "&Generate…",
-            self.show_generator_dialog,
-            "Ctrl+G",
-            "Replace the sequence with a test signal or a memory task",
-        )
-        add(
-            "text",
-            "&Text…",
-            self.text_dock.start_typing,
-            "Ctrl+T",
-            "Type the text the network reads, one character per step",
-        )
-        add(
-            "import",
-            "&Import…",
-            self.importer.ask,
-            "Ctrl+I",
-            "Read the sequence from a CSV, TSV, NPY or NPZ file",
-        )
-        menu.addSeparator()
-        add("insert", "I&nsert steps at cursor…", lambda: ask_insert(w))
-        add("delete", "&Delete step(s)…", lambda: ask_delete(w))
-        add("resize", "&Resize…", lambda: ask_resize(w))
-        menu.addSeparator()
-        table = self.table_dock.toggleViewAction()
-        table.setText("Show t&able of values")
-        menu.addAction(table)
-        self.actions["table"] = table
-        return menu
+    def ask_resize(self) -> None:
+        ask_resize(self.window)
 
     # ---- following the session -------------------------------------------------------------
     def _document_changed(self, doc: Document) -> None:

@@ -1,29 +1,5 @@
-"""The plot panels of the main window, one module per panel."""
+"""The plot panels of the main window, one module per panel; :mod:`.registry` lists them.
 
-from rnnviz.gui.panels.base import Panel
-from rnnviz.gui.panels.cell import CellPanel
-from rnnviz.gui.panels.gates import GatesPanel
-from rnnviz.gui.panels.gradients import GradientsPanel
-from rnnviz.gui.panels.hidden import HiddenPanel
-from rnnviz.gui.panels.input import InputPanel
-from rnnviz.gui.panels.output import OutputPanel
-
-PANEL_CLASSES: tuple[type[Panel], ...] = (
-    InputPanel,
-    HiddenPanel,
-    GatesPanel,
-    CellPanel,
-    OutputPanel,
-    GradientsPanel,
-)
-
-__all__ = [
-    "PANEL_CLASSES",
-    "CellPanel",
-    "GatesPanel",
-    "GradientsPanel",
-    "HiddenPanel",
-    "InputPanel",
-    "OutputPanel",
-    "Panel",
-]
+Nothing is imported here, so that the registry (and with it ``rnnviz export --panels``) can be
+read without loading Qt.
+"""

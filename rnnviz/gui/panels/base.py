@@ -1,10 +1,9 @@
 """The base of every plot panel: time plots sharing one x axis, the cursor line, the NaN/Inf
-marker, heatmaps with fixed levels, line traces, hover text and the data tables for export."""
+marker, legends, y ranges, hover text and the data tables for export."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -12,168 +11,16 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from rnnviz.gui.theme import LIGHT, Theme, colormap
+from rnnviz.gui.panels.items import Heatmap, Line
+from rnnviz.gui.panels.ranges import nice_range
+from rnnviz.gui.panels.tables import Table
+from rnnviz.gui.theme import LIGHT, Theme
 from rnnviz.gui.time_axis import TimeAxis
 from rnnviz.session import Document, ModelResults, ViewState
 
 LEFT_AXIS_WIDTH = 56
 RIGHT_GUTTER = 62  # the width a colour bar takes; line plots reserve it so time axes align
-MIN_DECADES = 2.0  # the narrowest y range of a log plot
 LEGEND_HEADROOM = 0.3  # fraction of the data's y span left free above it for the legend
-
-Table = tuple[list[str], np.ndarray]
-
-
-# Larger magnitudes are not drawn (gaps): Qt's painter and pyqtgraph's level arithmetic overflow
-# on values near the float64 limit, which an exploding network reaches before Inf.
-DISPLAY_LIMIT = 1e10
-
-
-def finite_or_nan(a: np.ndarray, bounded: bool = False) -> np.ndarray:
-    """``a`` with NaN wherever it is NaN, ±Inf or beyond ±DISPLAY_LIMIT (copied only then).
-
-    ``bounded``: the caller knows every value is finite and within [-1, 1] (a tanh or sigmoid
-    output of a run without NaN/Inf), so there is nothing to check."""
-    if bounded:
-        return a
-    with np.errstate(invalid="ignore"):
-        keep = np.abs(a) <= DISPLAY_LIMIT
-    return a if keep.all() else np.where(keep, a, np.nan)
-
-
-def positive_or_nan(a: np.ndarray) -> np.ndarray:
-    """For log axes: positive finite values kept, everything else NaN (not drawn)."""
-    a = np.asarray(a, dtype=np.float64)
-    keep = np.isfinite(a) & (a > 0)
-    return a if keep.all() else np.where(keep, a, np.nan)
-
-
-def symmetric_limit(a: np.ndarray, floor: float = 1e-6) -> float:
-    """max |a| over the drawable values, at least ``floor`` (for ± colour levels)."""
-    with np.errstate(invalid="ignore"):
-        m = np.abs(a)
-        m = m[m <= DISPLAY_LIMIT]
-    return max(float(m.max()), floor) if m.size else 1.0
-
-
-def nice_range(low: float, high: float, log: bool = False) -> tuple[float, float]:
-    """[low, high] widened outwards to round numbers (half decades on a log axis), so small
-    changes of the data leave the axis, and its cached drawing, as it is. Log: log10 units."""
-    if log:
-        low, high = np.log10(low), np.log10(high)
-        step = 0.5
-        if high - low < MIN_DECADES:  # narrower log ranges crowd the axis with minor labels
-            middle = (high + low) / 2
-            low, high = middle - MIN_DECADES / 2, middle + MIN_DECADES / 2
-    else:
-        span = high - low if high > low else max(abs(high), 1.0) * 0.2
-        magnitude = 10.0 ** np.floor(np.log10(span / 4))
-        step = next(m * magnitude for m in (1.0, 2.0, 5.0, 10.0) if m * magnitude >= span / 4)
-    lo, hi = np.floor(low / step) * step, np.ceil(high / step) * step
-    return float(lo), float(hi if hi > lo else lo + step)
-
-
-def heatmap_table(data: np.ndarray, row_name: str = "unit") -> Table:
-    """rows (R, n) as a table: one row per unit, one column per step after the unit index."""
-    rows, steps = data.shape
-    headers = [row_name] + [f"step {t}" for t in range(steps)]
-    return headers, np.column_stack([np.arange(rows, dtype=np.float64), data])
-
-
-def lines_table(columns: dict[str, np.ndarray]) -> Table:
-    """Line data as a table: a "step" column then one column per line (NaN where not drawn)."""
-    steps = max((len(v) for v in columns.values()), default=0)
-    out = [np.arange(steps, dtype=np.float64)]
-    for v in columns.values():
-        col = np.full(steps, np.nan)
-        col[: len(v)] = v
-        out.append(col)
-    return ["step", *columns], np.column_stack(out) if steps else np.zeros((0, len(out)))
-
-
-@dataclass
-class _Line:
-    item: pg.PlotDataItem
-    colour: int  # index into theme.lines; -1 = the target colour
-    dashed: bool
-    width: float
-
-
-class Heatmap:
-    """A units × steps image in its own plot with a colour bar and fixed levels.
-
-    ``set_data(a)`` takes a (rows, n) array — n may be fewer than the sequence's steps in
-    reveal mode — and never autoscales the colours.
-    """
-
-    def __init__(
-        self,
-        plot: pg.PlotItem,
-        title: str,
-        diverging: bool,
-        levels: tuple[float, float],
-        theme: Theme,
-        ylabel: str = "unit",
-    ) -> None:
-        self.plot = plot
-        self.title = title
-        self.diverging = diverging
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setZValue(-10)
-        plot.addItem(self.image)
-        plot.setTitle(title, size="9pt")
-        plot.setLabel("left", ylabel)
-        plot.setMouseEnabled(x=True, y=False)
-        plot.invertY(False)
-        self.bar = pg.ColorBarItem(
-            values=levels, colorMap=self._cmap(theme), interactive=False, width=12
-        )
-        self.bar.setImageItem(self.image, insert_in=plot)
-        self.bar.axis.enableAutoSIPrefix(False)
-        self._label_bar(*levels)
-        self.data = np.zeros((0, 0))
-        self._shape: tuple[int, int] = (-1, -1)
-
-    def _cmap(self, theme: Theme) -> pg.ColorMap:
-        return colormap(theme.diverging if self.diverging else theme.sequential)
-
-    def apply_theme(self, theme: Theme) -> None:
-        self.bar.setColorMap(self._cmap(theme))
-        self.bar.axis.setPen(theme.foreground)
-        self.bar.axis.setTextPen(theme.foreground)
-
-    def set_levels(self, low: float, high: float) -> None:
-        if tuple(self.bar.levels()) != (low, high):
-            self.bar.setLevels((low, high))
-            self._label_bar(low, high)
-
-    def _label_bar(self, low: float, high: float) -> None:
-        """Three colour-bar labels (ends and middle): legible however short the heatmap."""
-        ticks = (low, (low + high) / 2, high)
-        self.bar.axis.setTicks([[(v, f"{v:.3g}") for v in ticks], []])
-
-    def set_data(self, data: np.ndarray, total_steps: int) -> None:
-        """Draw ``data`` (rows, n): column t at x = t, row u at y = u."""
-        rows, steps = data.shape
-        self.data = data
-        if steps == 0:
-            self.image.clear()
-            self.image.setImage(np.full((max(rows, 1), 1), np.nan), autoLevels=False)
-            self.image.setRect(-0.5, -0.5, 0, max(rows, 1))
-        else:
-            self.image.setImage(data, autoLevels=False, levels=self.bar.levels())
-            self.image.setRect(-0.5, -0.5, steps, rows)
-        if self._shape != (rows, total_steps):
-            self._shape = (rows, total_steps)
-            self.plot.setYRange(-0.5, rows - 0.5, padding=0)
-
-    def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
-        """(row, step, value) under the view point (x, y), or None outside the drawn data."""
-        t, u = int(round(x)), int(round(y))
-        rows, steps = self.data.shape if self.data.ndim == 2 else (0, 0)
-        if 0 <= u < rows and 0 <= t < steps:
-            return u, t, float(self.data[u, t])
-        return None
 
 
 class Panel(QWidget):
@@ -185,8 +32,7 @@ class Panel(QWidget):
     renders). ``hovered`` carries "unit u, step t, value v" text for the status bar.
     """
 
-    key = ""
-    title = ""
+    key = ""  # as in the panel registry, which gives the title
     hovered = Signal(str)
 
     def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None) -> None:
@@ -202,7 +48,7 @@ class Panel(QWidget):
         self._layout.addWidget(self.plot_widget, 1)
         self.time_plots: list[pg.PlotItem] = []
         self.heatmaps: list[Heatmap] = []
-        self._lines: list[_Line] = []
+        self._lines: list[Line] = []
         self._cursors: dict[int, pg.InfiniteLine] = {}
         self._alarms: dict[int, pg.InfiniteLine] = {}
         self._master: pg.PlotItem | None = None
@@ -216,6 +62,13 @@ class Panel(QWidget):
         self.results: ModelResults | None = None
         self.context_actions: list[QAction] = []
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    @property
+    def title(self) -> str:
+        """The panel's title, from the registry (plain text)."""
+        from rnnviz.gui.panels.registry import panel_spec
+
+        return panel_spec(self.key).title
 
     # ---- building --------------------------------------------------------------------------
     def add_time_plot(self, row: int, *, gutter: bool = True) -> pg.PlotItem:
@@ -329,7 +182,7 @@ class Panel(QWidget):
         """A line trace (colour: index into the theme's colours, -1 for the target colour)."""
         item = plot.plot(name=name, connect="finite")
         item.setClipToView(True)
-        line = _Line(item, colour, dashed, width)
+        line = Line(item, colour, dashed, width)
         self._lines.append(line)
         self._style_line(line)
         return item
@@ -425,7 +278,7 @@ class Panel(QWidget):
             plot.legend.setLabelTextColor(fg)
             plot.legend.setBrush(pg.mkBrush(self.theme.background + "e0"))
 
-    def _style_line(self, line: _Line) -> None:
+    def _style_line(self, line: Line) -> None:
         theme = self.theme
         colour = theme.target if line.colour < 0 else theme.lines[line.colour % len(theme.lines)]
         style = Qt.PenStyle.DashLine if line.dashed else Qt.PenStyle.SolidLine

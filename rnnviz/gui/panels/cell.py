@@ -8,13 +8,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from rnnviz.gui.panels.base import (
-    Panel,
-    finite_or_nan,
-    heatmap_table,
-    lines_table,
-    symmetric_limit,
-)
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.ranges import finite_or_nan, symmetric_limit
+from rnnviz.gui.panels.tables import heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import ModelResults, ViewState
 
@@ -23,7 +19,6 @@ class CellPanel(Panel):
     """c_t of the selected layer; for cells without memory a short note replaces the plots."""
 
     key = "cell"
-    title = "Cell memory c_t"
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)

@@ -8,13 +8,10 @@ from functools import partial
 import numpy as np
 
 from rnnviz.engine import GATE_NAMES
-from rnnviz.gui.panels.base import (
-    Heatmap,
-    Panel,
-    finite_or_nan,
-    heatmap_table,
-    symmetric_limit,
-)
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.items import Heatmap
+from rnnviz.gui.panels.ranges import finite_or_nan, symmetric_limit
+from rnnviz.gui.panels.tables import heatmap_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import ModelResults, ViewState
 
@@ -44,7 +41,6 @@ class GatesPanel(Panel):
     """One heatmap per gate; the set of heatmaps follows the cell type."""
 
     key = "gates"
-    title = "Gates"
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)

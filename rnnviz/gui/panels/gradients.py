@@ -7,7 +7,9 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui.panels.base import Panel, lines_table, positive_or_nan
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.ranges import positive_or_nan
+from rnnviz.gui.panels.tables import lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import ModelResults, ViewState
 
@@ -17,7 +19,6 @@ class GradientsPanel(Panel):
     the left, exploding ones climb. Zero, NaN and Inf values are not drawn."""
 
     key = "gradients"
-    title = "Gradients (BPTT)"
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)

@@ -9,13 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit
 
-from rnnviz.gui.panels.base import (
-    Panel,
-    finite_or_nan,
-    heatmap_table,
-    lines_table,
-    symmetric_limit,
-)
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.ranges import finite_or_nan, symmetric_limit
+from rnnviz.gui.panels.tables import heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import ModelResults, ViewState
 
@@ -61,7 +57,6 @@ class HiddenPanel(Panel):
     """
 
     key = "hidden"
-    title = "Hidden state h_t"
     view_requested = Signal(dict)
     message = Signal(str)
 

@@ -17,7 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton
 
-from rnnviz.gui.panels.base import Panel, heatmap_table, lines_table
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.tables import heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import Document, ModelResults, Sequence, ViewState
 
@@ -39,7 +40,6 @@ class InputPanel(Panel):
     """x_t per channel (solid) and the target (dashed); ``input_plot`` is its PlotItem."""
 
     key = "input"
-    title = "Input && target"
     mode_changed = Signal(str)
 
     def __init__(self, theme: Theme, parent=None) -> None:

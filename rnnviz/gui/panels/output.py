@@ -7,8 +7,10 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.gui.panels.base import Panel, finite_or_nan, lines_table
+from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.input import MAX_LINES
+from rnnviz.gui.panels.ranges import finite_or_nan
+from rnnviz.gui.panels.tables import lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import ModelResults, ViewState
 
@@ -21,7 +23,6 @@ class OutputPanel(Panel):
     Below: the loss of each step that counts."""
 
     key = "output"
-    title = "Output && loss"
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)

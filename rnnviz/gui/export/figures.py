@@ -97,7 +97,7 @@ def export_figure(item: FigureLike, path: str | os.PathLike[str], width: int | N
 def render_figure(item: FigureLike, width: int | None = None) -> QtGui.QImage:
     """Render a pyqtgraph figure into an image ``width`` pixels wide (default: as on screen).
 
-    Suits animation frames: a ``render_frame(step)`` for :func:`rnnviz.gui.animation.
+    Suits animation frames: a ``render_frame(step)`` for :func:`rnnviz.gui.export.animation.
     export_animation` can move the cursor to ``step`` and return ``render_figure(view, 640)``.
     """
     return _render_figure(_figure_of(item), width)

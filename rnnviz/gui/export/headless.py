@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from rnnviz.gui.export_actions import DASHBOARD, ExportController
-from rnnviz.gui.figure_export import prepare_offscreen
+from rnnviz.gui.export.controller import DASHBOARD, ExportController
+from rnnviz.gui.export.figures import prepare_offscreen
 from rnnviz.gui.theme import LIGHT, apply_palette
 from rnnviz.io.run_export import ExportError
 from rnnviz.session import Session

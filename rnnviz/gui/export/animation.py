@@ -1,7 +1,7 @@
 """Export animations (the cursor sweeping through time, BPTT flowing back) as GIF or MP4.
 
 The caller renders each frame (``render_frame(step)`` returning a ``QImage`` or an RGB array,
-e.g. built on :func:`rnnviz.gui.figure_export.render_figure`); this module only encodes them.
+e.g. built on :func:`rnnviz.gui.export.figures.render_figure`); this module only encodes them.
 GIF goes through imageio's pillow plugin, MP4 through imageio-ffmpeg (H.264, yuv420p). The file is
 written beside its final name and moved into place only when complete, so a cancelled or failed
 export leaves nothing behind (and an older file of the same name untouched).

@@ -1,9 +1,10 @@
-"""Files in the app: New, Open, Open Recent, Open Sample, Save, Save As, trained weights,
-drag and drop, the window title's unsaved-changes marker, autosave and crash recovery.
+"""Files in the app: New, Open, Open Recent, Open Sample, Open Demo, Save, Save As, trained
+weights, drag and drop and the window title's unsaved-changes marker.
 
-Every question to the user goes through a :class:`Prompts` object, so tests (and embedders) can
-answer without a modal loop. The question about unsaved changes is asked with a callback: the
-default dialog is window-modal but does not block, so closing a window never hangs.
+Every question to the user goes through a :class:`~rnnviz.gui.files.prompts.Prompts` object,
+so tests (and embedders) can answer without a modal loop. The question about unsaved changes is
+asked with a callback: the default dialog is window-modal but does not block, so closing a
+window never hangs.
 
 Opening a session (or a sample, a demo, New) replaces the document and clears the undo
 history; opening a sequence or weights into the current document is one undoable edit.
@@ -11,17 +12,18 @@ history; opening a sequence or weights into the current document is one undoable
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import partial
 from importlib.resources import files as resource_files
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, QTimer
-from PySide6.QtGui import QAction, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMenu
 
-from rnnviz.io.autosave import AutosaveStore, RecoveryInfo
+from rnnviz.gui.files.prompts import DISCARD, SAVE, Prompts
+from rnnviz.gui.files.recent import RecentFiles
+from rnnviz.gui.files.recovery import Autosave
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.opener import file_kind, open_file
 from rnnviz.io.session_file import SESSION_SUFFIX, save_session
@@ -34,10 +36,6 @@ from rnnviz.io.weights import (
 from rnnviz.session import Document, ViewState
 from rnnviz.session.demos import DEMOS, load_demo
 
-AUTOSAVE_ENV = "RNNVIZ_AUTOSAVE_DIR"
-AUTOSAVE_MS = 5000
-MAX_RECENT = 10
-RECENT_KEY = "files/recent"
 UNTITLED = "untitled"
 SAMPLE_SUFFIX = SESSION_SUFFIX
 
@@ -49,18 +47,6 @@ OPEN_FILTER = (
 SESSION_FILTER = "rnnviz sessions (*.rnnviz)"
 WEIGHTS_FILTER = "Weights (*.npz *.safetensors *.pt *.pth);;All files (*)"
 SAVE_WEIGHTS_FILTER = "NumPy archive (*.npz);;safetensors (*.safetensors)"
-
-# Answers to "save changes?"
-SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
-
-
-def autosave_dir() -> Path:
-    """Where the autosave lives: ``$RNNVIZ_AUTOSAVE_DIR`` if set, else ``<app data>/autosave``."""
-    forced = os.environ.get(AUTOSAVE_ENV, "").strip()
-    if forced:
-        return Path(forced)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".rnnviz") / "autosave"
 
 
 def sample_paths() -> list[Path]:
@@ -81,127 +67,6 @@ def _problem(exc: BaseException, path: str | Path) -> str:
     return text.removeprefix(f"{Path(path).name}: ")
 
 
-# ------------------------------------------------------------------------------------ prompts
-
-
-class Prompts:
-    """The questions the file commands ask, as dialogs. Replace (subclass) to answer them
-    without dialogs; every method gets the window as the dialogs' parent."""
-
-    def unsaved_changes(self, window: QMainWindow, name: str, answer: Callable[[str], None]):
-        """Ask whether to save ``name`` first; call ``answer`` with SAVE, DISCARD or CANCEL.
-        The dialog is window-modal and returns at once (``answer`` runs when it closes)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Unsaved changes",
-            f"Save the changes to {name}?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            window,
-        )
-        box.setInformativeText("Your changes are lost if you don't save them.")
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-        choices = {
-            QMessageBox.StandardButton.Save: SAVE,
-            QMessageBox.StandardButton.Discard: DISCARD,
-        }
-
-        def finished(_result: int) -> None:
-            answer(choices.get(box.standardButton(box.clickedButton()), CANCEL))
-            box.deleteLater()
-
-        box.finished.connect(finished)
-        box.open()
-
-    def recover(self, window: QMainWindow, info: RecoveryInfo) -> bool:
-        """Offer the autosave of a session that did not exit cleanly: True = recover."""
-        name = Path(info.original_path).name if info.original_path else "an untitled session"
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Recover unsaved work?",
-            f"rnnviz did not close properly. Recover the unsaved changes to {name}, "
-            f"autosaved {info.saved_at:%Y-%m-%d %H:%M}?",
-            parent=window,
-        )
-        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(recover)
-        box.setEscapeButton(recover)  # dismissing the box must not throw work away
-        box.exec()
-        return box.clickedButton() is recover
-
-    def choose_prefix(self, window: QMainWindow, file_name: str, prefixes: list[str]) -> str | None:
-        """Pick one of several RNNs in a weights file (None = cancel)."""
-        shown = [p or "(no prefix)" for p in prefixes]
-        item, ok = QInputDialog.getItem(
-            window,
-            "Choose the RNN",
-            f"{file_name} holds several RNNs; show which one?",
-            shown,
-            0,
-            False,
-        )
-        return prefixes[shown.index(item)] if ok and item in shown else None
-
-    def open_paths(self, window: QMainWindow, title: str, file_filter: str) -> list[str]:
-        paths, _ = QFileDialog.getOpenFileNames(window, title, "", file_filter)
-        return list(paths)
-
-    def save_path(
-        self, window: QMainWindow, title: str, suggested: str, file_filter: str
-    ) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(window, title, suggested, file_filter)
-        return path or None
-
-    def warn(self, window: QMainWindow, text: str) -> None:
-        """Show a one-line failure (a window-modal box that does not block)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "rnnviz", text, parent=window)
-        box.finished.connect(box.deleteLater)
-        box.open()
-
-
-# ---------------------------------------------------------------------------------- recent files
-
-
-class RecentFiles:
-    """The most recently opened or saved files (newest first, at most ``MAX_RECENT``), kept in
-    ``store`` under ``files/recent``."""
-
-    def __init__(self, store: QSettings) -> None:
-        self.store = store
-
-    def paths(self) -> list[str]:
-        raw = self.store.value(RECENT_KEY, [])
-        if isinstance(raw, str):  # an INI file gives a one-item list back as a string
-            raw = [raw] if raw else []
-        return [str(p) for p in raw or [] if isinstance(p, str) and p][:MAX_RECENT]
-
-    def add(self, path: str | Path) -> None:
-        path = str(Path(path).absolute())
-        self._write([path] + [p for p in self.paths() if p != path])
-
-    def remove(self, path: str) -> None:
-        self._write([p for p in self.paths() if p != path])
-
-    def prune(self) -> list[str]:
-        """Drop files that no longer exist; returns the dropped paths."""
-        kept, gone = [], []
-        for p in self.paths():
-            (kept if Path(p).is_file() else gone).append(p)
-        if gone:
-            self._write(kept)
-        return gone
-
-    def _write(self, paths: list[str]) -> None:
-        self.store.setValue(RECENT_KEY, paths[:MAX_RECENT])
-        self.store.sync()
-
-
-# ---------------------------------------------------------------------------------- controller
-
-
 class FileController(QObject):
     """The File menu's commands, drag and drop, the title and autosave of ``window`` (a
     :class:`~rnnviz.gui.main_window.MainWindow`)."""
@@ -211,17 +76,10 @@ class FileController(QObject):
         self.window = window
         self.prompts = prompts or Prompts()
         self.recent = RecentFiles(window.settings.store)
-        self.store: AutosaveStore | None = None
-        self._autosaved: tuple[Document, ViewState] | None = None
         self._may_close = False
         self._in_close_event = False
         self._close_answer: bool | None = None
-
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.setInterval(AUTOSAVE_MS)
-        self.autosave_timer.timeout.connect(self.autosave_now)
-
-        self._build_menu()
+        self.autosave = Autosave(self)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
         window.session.dirty_changed.connect(self._dirty_changed)
@@ -231,66 +89,40 @@ class FileController(QObject):
     def session(self):
         return self.window.session
 
-    # ---- menu --------------------------------------------------------------------------------
-    def _build_menu(self) -> None:
-        w = self.window
-        menu: QMenu = w.file_menu
-        anchor = w.file_menu_end
-
-        def action(text: str, slot, shortcut=None) -> QAction:
-            act = QAction(text, w)
-            act.triggered.connect(lambda _=False: slot())
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            menu.insertAction(anchor, act)
-            return act
-
-        self.new_action = action("&New", self.new, QKeySequence.StandardKey.New)
-        self.open_action = action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = QMenu("Open &Recent", w)
-        self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
-        menu.insertMenu(anchor, self.recent_menu)
-        self.sample_menu = QMenu("Open &Sample", w)
-        self.sample_actions: dict[str, QAction] = {}
-        for path in sample_paths():
-            act = self.sample_menu.addAction(path.stem)
-            act.triggered.connect(partial(self._sample_chosen, path))
-            self.sample_actions[path.stem] = act
-        if not self.sample_actions:
-            self.sample_menu.addAction("(no samples installed)").setEnabled(False)
-        menu.insertMenu(anchor, self.sample_menu)
-        demos = QMenu("Open &Demo", w)
-        w.demo_actions = {}
-        for name, demo in DEMOS.items():
-            act = demos.addAction(f"{name}: {demo.description}")
-            act.triggered.connect(lambda _=False, n=name: self.when_safe(lambda: w.open_demo(n)))
-            w.demo_actions[name] = act
-        menu.insertMenu(anchor, demos)
-        menu.insertSeparator(anchor)
-        self.save_action = action("&Save", self.save, QKeySequence.StandardKey.Save)
-        self.save_as_action = action("Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"))
-        menu.insertSeparator(anchor)
-        self.load_weights_action = action("&Load Weights…", self.load_weights_dialog)
-        self.save_weights_action = action("Save &Weights…", self.save_weights_dialog)
-        self.fill_recent_menu()
-
-    def _sample_chosen(self, path: Path, _checked: bool = False) -> None:
-        self.when_safe(partial(self.open_sample, path))
-
-    def fill_recent_menu(self) -> None:
-        """Rebuild Open Recent, first dropping files that are gone (with a message)."""
+    # ---- submenus (filled each time they open) -----------------------------------------------
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """File → Open Recent, first dropping files that are gone (with a message)."""
         gone = self.recent.prune()
         if gone:
             names = ", ".join(Path(p).name for p in gone)
             self.window.show_message(f"removed from Open Recent (no longer found): {names}")
-        self.recent_menu.clear()
+        menu.clear()
         for path in self.recent.paths():
-            act = self.recent_menu.addAction(Path(path).name)
+            act = menu.addAction(Path(path).name)
             act.setToolTip(path)
             act.setStatusTip(path)
             act.triggered.connect(lambda _=False, p=path: self.open_recent(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
+        if menu.isEmpty():
+            menu.addAction("(none)").setEnabled(False)
+
+    def fill_sample_menu(self, menu: QMenu) -> None:
+        """File → Open Sample: the bundled sample sessions."""
+        menu.clear()
+        for path in sample_paths():
+            act = menu.addAction(path.stem)
+            act.triggered.connect(lambda _=False, p=path: self.when_safe(
+                partial(self.open_sample, p)))
+        if menu.isEmpty():
+            menu.addAction("(no samples installed)").setEnabled(False)
+
+    def fill_demo_menu(self, menu: QMenu) -> None:
+        """File → Open Demo: the built-in demos."""
+        menu.clear()
+        for name, demo in DEMOS.items():
+            act = menu.addAction(f"{name}: {demo.description}".replace("&", "&&"))
+            act.setData(name)
+            act.triggered.connect(lambda _=False, n=name: self.when_safe(
+                lambda: self.open_demo(n)))
 
     # ---- title -------------------------------------------------------------------------------
     def display_name(self) -> str:
@@ -304,8 +136,6 @@ class FileController(QObject):
 
     def _dirty_changed(self, dirty: bool) -> None:
         self.window.setWindowModified(dirty)
-        if dirty and self.store is not None and not self.autosave_timer.isActive():
-            self.autosave_timer.start()
 
     # ---- unsaved changes ---------------------------------------------------------------------
     def when_safe(
@@ -329,6 +159,10 @@ class FileController(QObject):
 
         self.prompts.unsaved_changes(self.window, self.display_name(), answer)
         return bool(done and done[0])
+
+    def shutdown(self) -> None:
+        """A clean exit: stop autosaving and remove the autosave."""
+        self.autosave.shutdown()
 
     def may_close(self) -> bool:
         """For ``closeEvent``: True when the window may close now (no unsaved changes, or the
@@ -380,7 +214,7 @@ class FileController(QObject):
         try:
             opened = open_file(path, self.session.document)
         except (FileFormatError, OSError) as exc:
-            return self._failed(f"cannot open sample {path.stem}: {_problem(exc, path)}")
+            return self.failed(f"cannot open sample {path.stem}: {_problem(exc, path)}")
         self.replace_document(opened.document, opened.view, None)
         self.window.show_message(f"sample “{path.stem}”")
         return True
@@ -399,8 +233,8 @@ class FileController(QObject):
     def open_recent(self, path: str) -> bool:
         if not Path(path).is_file():
             self.recent.remove(path)
-            self.fill_recent_menu()
-            return self._failed(
+            self.fill_recent_menu(self.window.actions["file.recent"].menu())
+            return self.failed(
                 f"cannot open {Path(path).name}: no such file (removed from Open Recent)",
                 interactive=True,
             )
@@ -417,7 +251,7 @@ class FileController(QObject):
             try:
                 this_kind = kind or file_kind(path)
             except FileFormatError as exc:
-                return self._failed(
+                return self.failed(
                     f"cannot open {Path(path).name}: {_problem(exc, path)}", interactive
                 )
             if this_kind == "session":
@@ -443,7 +277,7 @@ class FileController(QObject):
         try:
             opened = open_file(path, self.session.document)
         except (FileFormatError, OSError) as exc:
-            return self._failed(
+            return self.failed(
                 f"cannot open {Path(path).name}: {_problem(exc, path)}", interactive
             )
         self.replace_document(opened.document, opened.view, str(Path(path).absolute()))
@@ -465,14 +299,15 @@ class FileController(QObject):
             opened = open_file(path, self.session.document, prefix=prefix, expect=kind,
                                model=self.session.view.model)
         except (FileFormatError, OSError, ValueError) as exc:
-            return self._failed(f"cannot open {name}: {_problem(exc, path)}", interactive)
+            return self.failed(f"cannot open {name}: {_problem(exc, path)}", interactive)
         label = "load weights" if opened.kind == "weights" else "import sequence"
         self.window.editor.apply(opened.document, f"{label} {name}")
         self.recent.add(path)
         self.window.show_message(opened.message)
         return True
 
-    def _failed(self, message: str, interactive: bool = True) -> bool:
+    def failed(self, message: str, interactive: bool = True) -> bool:
+        """Report a failure (status bar, and a box when ``interactive``); returns False."""
         self.window.show_message(message)
         if interactive:
             self.prompts.warn(self.window, message)
@@ -501,12 +336,11 @@ class FileController(QObject):
             save_session(path, self.session.document, self.session.view)
         except (FileFormatError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            return self._failed(f"cannot save {Path(path).name}: {_problem(reason, path)}")
+            return self.failed(f"cannot save {Path(path).name}: {_problem(reason, path)}")
         self.session.mark_saved(path)
         self.recent.add(path)
         self.update_title()
-        if self.store is not None:
-            self._clear_autosave()
+        self.autosave.clear()
         self.window.show_message(f"Saved {Path(path).name}")
         return True
 
@@ -527,7 +361,7 @@ class FileController(QObject):
             save_weights(path, model.network().state_dict(), model.config.cell)
         except (FileFormatError, OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            return self._failed(f"cannot save {Path(path).name}: {_problem(reason, path)}")
+            return self.failed(f"cannot save {Path(path).name}: {_problem(reason, path)}")
         self.window.show_message(f"Saved the weights to {Path(path).name}")
         return True
 
@@ -547,76 +381,6 @@ class FileController(QObject):
                     return True
         return super().eventFilter(watched, event)
 
-    # ---- autosave and recovery ---------------------------------------------------------------
-    def start_autosave(self, directory: str | Path | None = None) -> bool:
-        """Autosave into ``directory`` (default :func:`autosave_dir`) from now on, first
-        offering to recover what a session that did not exit cleanly left there. True when a
-        document was recovered."""
-        self.store = AutosaveStore(directory if directory is not None else autosave_dir())
-        recovered = False
-        try:
-            info = self.store.pending()
-            if info is not None:
-                if self.prompts.recover(self.window, info):
-                    recovered = self._recover()
-                else:
-                    self.store.clear()
-        except OSError as exc:
-            self.window.show_message(f"autosave is off: {exc.strerror or exc}")
-            self.store = None
-            return False
-        if self.session.dirty:
-            self.autosave_timer.start()
-        return recovered
-
-    def _recover(self) -> bool:
-        assert self.store is not None
-        try:
-            document, view, original = self.store.take()
-        except FileFormatError as exc:
-            return self._failed(str(exc))
-        self.replace_document(document, view, original, saved=False)
-        self.store.clear()
-        self.window.show_message("Recovered the autosaved session: save it to keep it")
-        return True
-
-    def autosave_now(self) -> bool:
-        """Write the autosave if there are unsaved changes not yet autosaved; True if written."""
-        if self.store is None or not self.session.dirty:
-            self.autosave_timer.stop()
-            return False
-        current = (self.session.document, self.session.view)
-        last = self._autosaved
-        if last is not None and last[0] is current[0] and last[1] is current[1]:
-            return False
-        try:
-            written = self.store.write(*current, self.session.path)
-        except (FileFormatError, OSError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            self.window.show_message(f"autosave failed: {' '.join(str(reason).split())}")
-            return False
-        if written:
-            self._autosaved = current
-        return written
-
-    def _clear_autosave(self) -> None:
-        assert self.store is not None
-        self._autosaved = None
-        try:
-            self.store.clear()
-        except OSError as exc:
-            self.window.show_message(f"cannot remove the autosave: {exc.strerror or exc}")
-
-    def shutdown(self) -> None:
-        """A clean exit: stop autosaving and remove the autosave."""
-        self.autosave_timer.stop()
-        self.session.dirty_changed.disconnect(self._dirty_changed, missing_ok=True)
-        if self.store is not None:
-            self._clear_autosave()
-            self.store.close()
-            self.store = None
-
-
 def _local_paths(event: QEvent) -> list[str]:
     if not isinstance(event, QDropEvent):  # drag enter and move events are drop events too
         return []
@@ -624,22 +388,3 @@ def _local_paths(event: QEvent) -> list[str]:
     if mime is None or not mime.hasUrls():
         return []
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-
-
-def install(window, prompts: Prompts | None = None) -> FileController:
-    """Add the file commands to ``window`` (its File menu must end with ``file_menu_end``)."""
-    return FileController(window, prompts)
-
-
-__all__ = [
-    "AUTOSAVE_ENV",
-    "CANCEL",
-    "DISCARD",
-    "SAVE",
-    "FileController",
-    "Prompts",
-    "RecentFiles",
-    "autosave_dir",
-    "install",
-    "sample_paths",
-]

@@ -1,0 +1,75 @@
+"""The window's default dock layout, from the panel registry.
+
+Left: the Model panel above the inspector (the editing docks tabbed with it). Then the
+registry's "middle" column and its "right" column, top to bottom in registry order, each panel
+with its share of the height; a panel with ``tab_with`` is tabbed with that one. Panels not
+shown by default start hidden (View → Panels opens them).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from rnnviz.gui.panels.registry import PANELS
+
+SIDE_FRACTION = 5  # the left column takes 1/5 of the width (at least SIDE_MIN pixels)
+SIDE_MIN = 260
+LEFT_SPLIT = (45, 55)  # model / inspector heights
+
+
+def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Put every dock where it starts."""
+    for dock in docks.values():
+        dock.setFloating(False)
+        dock.show()
+        window.removeDockWidget(dock)
+    left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+    window.addDockWidget(left, docks["model"])
+    window.splitDockWidget(docks["model"], docks["inspector"], Qt.Orientation.Vertical)
+    columns: dict[str, list] = {"middle": [], "right": []}
+    for spec in PANELS:
+        if spec.tab_with is None and spec.key in docks:
+            columns[spec.column].append(spec)
+    middle, right_col = columns["middle"], columns["right"]
+    window.addDockWidget(right, docks[middle[0].key])
+    if right_col:
+        window.splitDockWidget(docks[middle[0].key], docks[right_col[0].key],
+                               Qt.Orientation.Horizontal)
+    for column in (middle, right_col):
+        for above, below in zip(column, column[1:], strict=False):
+            window.splitDockWidget(docks[above.key], docks[below.key], Qt.Orientation.Vertical)
+    for spec in PANELS:
+        if spec.tab_with is not None and spec.key in docks:
+            window.tabifyDockWidget(docks[spec.tab_with], docks[spec.key])
+    tools = [key for key in ("table", "text") if key in docks]
+    previous = "inspector"
+    for key in tools:
+        window.tabifyDockWidget(docks[previous], docks[key])
+        previous = key
+    for dock in docks.values():
+        dock.show()
+    for spec in PANELS:
+        if not spec.shown and spec.key in docks:
+            docks[spec.key].hide()
+    if "text" in docks:
+        docks["text"].hide()
+    docks["inspector"].raise_()
+    for spec in PANELS:
+        if spec.tab_with is not None and spec.key in docks:
+            docks[spec.tab_with].raise_()
+
+    width, height = window.width(), window.height()
+    side = max(SIDE_MIN, width // SIDE_FRACTION)
+    tops = [c[0].key for c in (middle, right_col) if c]
+    column = (width - side) // max(len(tops), 1)
+    window.resizeDocks([docks["model"], *(docks[k] for k in tops)],
+                       [side, *([column] * len(tops))], Qt.Orientation.Horizontal)
+    for col in (middle, right_col):
+        if len(col) > 1:
+            total = sum(s.share for s in col)
+            window.resizeDocks([docks[s.key] for s in col],
+                               [height * s.share // total for s in col], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["model"], docks["inspector"]],
+                       [height * LEFT_SPLIT[0] // 100, height * LEFT_SPLIT[1] // 100],
+                       Qt.Orientation.Vertical)

@@ -1,0 +1,143 @@
+"""Drawing the session into the window, at most once per frame.
+
+:class:`RedrawScheduler` coalesces any number of change notifications into one redraw at most
+once per frame (a single-shot timer, re-armed only after the previous redraw).
+:class:`Dashboard` is that redraw: the document's own data (the input) as soon as it changes,
+the selected model's results into every panel when they arrive, and the cursor, inspector,
+transport and NaN/Inf banner on every view change. Moving the cursor never recomputes: it moves
+the cursor lines and refreshes the inspector (and, in reveal mode, what part of the data is
+shown).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer
+
+from rnnviz.engine import GATE_NAMES
+from rnnviz.session import ModelResults, ViewState
+
+FRAME_MS = 16.0
+
+
+def nonfinite_message(results: ModelResults) -> str:
+    """The banner text for a run that produced NaN/Inf: where, and what to do about it."""
+    step = results.nonfinite_step
+    forward = results.trace.nonfinite_step
+    if forward is not None and forward <= step:
+        where = f"Values became NaN/Inf at step {step}"
+    elif forward is not None:
+        where = f"Gradients became NaN/Inf at step {step} and values at step {forward}"
+    else:
+        where = f"Gradients became NaN/Inf at step {step}"
+    return f"{where} — lower the recurrent scale (Model panel → W_hh scale)"
+
+
+class RedrawScheduler(QObject):
+    """Calls ``redraw(document_dirty, results_dirty, view_dirty)`` once for any burst of
+    requests, never more often than once per frame."""
+
+    def __init__(self, redraw: Callable[[bool, bool, bool], None],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._redraw = redraw
+        self._document_dirty = False
+        self._results_dirty = False
+        self._view_dirty = False
+        self._last = -1e9
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.flush)
+
+    @property
+    def pending(self) -> bool:
+        return self._document_dirty or self._results_dirty or self._view_dirty
+
+    def request(self, *, document: bool = False, results: bool = False,
+                view: bool = False) -> None:
+        self._document_dirty |= document
+        self._results_dirty |= results
+        self._view_dirty |= view
+        if not self._timer.isActive():
+            since = (time.perf_counter() - self._last) * 1000.0
+            self._timer.start(int(max(0.0, FRAME_MS - since)))
+
+    def flush(self) -> None:
+        """Redraw now if anything is pending."""
+        self._timer.stop()
+        if not self.pending:
+            return
+        document, results, view = self._document_dirty, self._results_dirty, self._view_dirty
+        self._document_dirty = self._results_dirty = self._view_dirty = False
+        self._last = time.perf_counter()
+        self._redraw(document, results, view)
+
+
+class Dashboard:
+    """Draws ``window``'s session into its panels, inspector, transport bar and banner;
+    ``drawn`` is the model results on screen."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.drawn: ModelResults | None = None
+        self._drawn_key: tuple = ()
+        self._drawn_steps = -1
+        self._drawn_labels: tuple[str, ...] | None = None
+
+    @staticmethod
+    def data_key(view: ViewState, steps: int) -> tuple:
+        """What, besides the results, decides the data drawn (not the cursor, outside reveal)."""
+        return (view.model, view.layer, view.units, view.visible_states(steps),
+                view.visible_gradients(steps))
+
+    def forget(self) -> None:
+        """Draw everything afresh next time (a new theme, a replaced document)."""
+        self.drawn = None
+        self._drawn_steps = -1
+
+    def redraw(self, document_dirty: bool, results_dirty: bool, view_dirty: bool) -> None:
+        w = self.window
+        session = w.session
+        view = session.view
+        if document_dirty:
+            for panel in w.panels.values():
+                panel.show_document(session.document, view)
+        results = session.model_results
+        if results is None:
+            return
+        steps = results.sequence.steps
+        key = self.data_key(view, steps)
+        if results is not self.drawn or key != self._drawn_key:
+            self.draw_results(results, view)
+            self.drawn, self._drawn_key = results, key
+        for panel in w.panels.values():
+            panel.set_cursor(view.step)
+        w.inspector.show_step(results, view)
+        w.transport.show_view(view)
+        reveal = w.actions["view.reveal"]
+        with QSignalBlocker(reveal):
+            reveal.setChecked(view.reveal)
+
+    def draw_results(self, results: ModelResults, view: ViewState) -> None:
+        w = self.window
+        seq = results.sequence
+        if seq.labels != self._drawn_labels:
+            self._drawn_labels = seq.labels
+            for panel in w.panels.values():
+                panel.set_time_labels(seq.labels)
+        for panel in w.panels.values():
+            panel.show_results(results, view)
+            panel.set_alarm(results.nonfinite_step)
+        if seq.steps != self._drawn_steps:
+            self._drawn_steps = seq.steps
+            vb = w.input_plot.getViewBox()
+            vb.setLimits(xMin=-0.5 - seq.steps * 0.05, xMax=seq.steps - 0.5 + seq.steps * 0.05)
+            w.input_plot.setXRange(-0.5, seq.steps - 0.5, padding=0)
+        cell = results.config.cell
+        w.docks["gates"].setWindowTitle(f"Gates — {cell}: {', '.join(GATE_NAMES[cell])}")
+        if results.nonfinite_step is not None:
+            w.set_banner(nonfinite_message(results), "error")
+        else:
+            w.set_banner(None)
