@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 
+from rnnviz import limits
 from rnnviz.engine import Network, NetworkConfig
 from rnnviz.io import session_file
 from rnnviz.io.errors import FileFormatError
@@ -222,7 +223,7 @@ def test_failed_save_leaves_old_file_intact(tmp_path, monkeypatch):
 
 
 def test_arrays_too_large_for_the_format_are_not_saved(tmp_path, monkeypatch):
-    monkeypatch.setattr(session_file, "MAX_MEMBER_BYTES", 4096 + 1000)
+    monkeypatch.setattr(limits, "MAX_MEMBER_BYTES", 4096 + 1000)
     with pytest.raises(FileFormatError, match=r"big.rnnviz: cannot save: inputs.npy would hold"):
         save_session(tmp_path / "big.rnnviz", load_demo("sine"), ViewState())
     assert os.listdir(tmp_path) == []
@@ -391,12 +392,12 @@ def test_too_many_members(saved, tmp_path):
 
 
 def test_total_declared_size_is_bounded(saved, monkeypatch):
-    monkeypatch.setattr(session_file, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 1000)
     refused(saved[0], "archive declares", "uncompressed, more than the 1000 bytes allowed")
 
 
 def test_oversized_session_json_refused(saved, tmp_path, monkeypatch):
-    monkeypatch.setattr(session_file, "MAX_JSON_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", 100)
     refused(saved[0], "session.json declares", "more than the 100 bytes allowed")
 
 
