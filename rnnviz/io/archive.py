@@ -21,6 +21,7 @@ import os
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, NoReturn
@@ -35,21 +36,29 @@ _EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _TAIL = _EOCD.size + 0xFFFF  # the record and the longest comment it may carry
-_RATIO_FLOOR = 1 << 20
-_PLAIN_NAME = re.compile(r"^[\w./-]{1,60}$", re.ASCII)  # small members may compress any amount (a header and zeros)
+_RATIO_FLOOR = 1 << 20  # small members may compress any amount (a header and zeros)
+_PLAIN_NAME = re.compile(r"^[\w./-]{1,60}$", re.ASCII)
 
 
 class Archive:
     """An open zip archive whose directory passed every check.
 
     ``name`` is the file's name for messages; ``members`` maps each file member's name to
-    its :class:`zipfile.ZipInfo` (directories are left out). Use as a context manager.
+    its :class:`zipfile.ZipInfo` (directories are left out). ``kind`` says what the file
+    should be ("an rnnviz session"); ``label(member)`` names a member's array in messages
+    (default: the member name). Use as a context manager.
     """
 
-    def __init__(self, path: str | os.PathLike[str], kind: str = "zip archive") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        kind: str = "a zip archive",
+        label: Callable[[str], str] | None = None,
+    ) -> None:
         path = Path(path)
         self.name = path.name
         self.kind = kind
+        self._label = label or shown_member
         self._headers: dict[str, tuple[NpyHeader, int]] = {}
         size = _file_size(path, self.name)
         with _opened(path, self.name) as handle:
@@ -109,18 +118,18 @@ class Archive:
         """The .npy header of ``member``, decompressing only the header's bytes."""
         if member not in self._headers:
             info = self.members[member]
-            what = f"{self.name}: {member}"
+            label = self._label(member)
             try:
                 with self._zip.open(info) as stream:
-                    header = read_header(stream, what)
+                    header = read_header(stream, f"{self.name}: {label}")
                     offset = stream.tell()
             except FileFormatError:
                 raise
             except Exception as exc:
-                self.fail(f"member {member} is damaged ({one_line(exc)})")
+                self.fail(f"{label} is damaged ({one_line(exc)})")
             if offset + header.nbytes != info.file_size:
                 self.fail(
-                    f"{member} is truncated or damaged (its size does not match shape "
+                    f"{label} is truncated or damaged (its size does not match shape "
                     f"{header.shape})"
                 )
             self._headers[member] = (header, offset)
@@ -129,7 +138,8 @@ class Archive:
     def read_array(self, member: str) -> np.ndarray:
         """The array in ``member`` (after :meth:`header`, whose checks it relies on)."""
         header = self.header(member)
-        what = f"{self.name}: {member}"
+        label = self._label(member)
+        what = f"{self.name}: {label}"
         try:
             with self._zip.open(self.members[member]) as stream:
                 read_header(stream, what)
@@ -137,7 +147,7 @@ class Archive:
         except FileFormatError:
             raise
         except Exception as exc:
-            self.fail(f"member {member} is damaged ({one_line(exc)})")
+            self.fail(f"{label} is damaged ({one_line(exc)})")
 
     def fits(self, needed: int, what: str) -> None:
         """Refuse (one line) when ``what`` would need more than the memory budget."""

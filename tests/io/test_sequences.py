@@ -264,7 +264,7 @@ def _npy_bytes(array, allow_pickle=False):
             {"expected_channels": 3, "target_column": 0},
             r"has 2 input channel\(s\), the network expects 3",
         ),
-        ("l.csv", "1\n2\n3\n", {"max_length": 2}, r"^l\.csv: 3 steps is more than the limit of 2$"),
+        ("l.csv", "1\n2\n3\n", {"max_length": 2}, r"^l\.csv: has more than 2 rows, the limit$"),
         (
             "t.csv",
             "a,b\n1,2\n",
@@ -327,7 +327,7 @@ def _npy_bytes(array, allow_pickle=False):
             "o.npy",
             _npy_bytes(np.array([None, 1], dtype=object), allow_pickle=True),
             {},
-            r"^o\.npy: holds Python objects",
+            r"^o\.npy: the array holds Python objects",
         ),
         (
             "nan.npy",
@@ -377,7 +377,7 @@ def _npy_bytes(array, allow_pickle=False):
             "o.npz",
             _npz_bytes(x=np.array([None], dtype=object)),
             {},
-            r"^o\.npz: array 'x': holds Python objects",
+            r"^o\.npz: array 'x' holds Python objects",
         ),
         (
             "t.npz",

@@ -506,7 +506,7 @@ def test_zip_with_a_non_npy_member_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("weight_ih_l0.npy", b"not an npy header")
     with pytest.raises(
-        FileFormatError, match=r"^odd\.npz: array 'weight_ih_l0' is not NumPy \.npy data"
+        FileFormatError, match=r"^odd\.npz: array 'weight_ih_l0' is not valid \.npy data"
     ):
         read_weight_arrays(path)
 
