@@ -57,7 +57,7 @@ def member_from_bytes(name: str, data: bytes, method: int = zipfile.ZIP_DEFLATED
     return RawMember(name, (body,), zlib.crc32(data), len(data), method)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _zeros_piece() -> bytes:
     # A fresh raw compressor flushed with Z_FULL_FLUSH makes a self-contained, byte-aligned
     # run of deflate blocks: repeating it decompresses to the same zeros again and again.
@@ -65,7 +65,7 @@ def _zeros_piece() -> bytes:
     return compressor.compress(_ZEROS) + compressor.flush(zlib.Z_FULL_FLUSH)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _zeros_crc(prefix: bytes, count: int) -> int:
     crc = zlib.crc32(prefix)
     for _ in range(count // MiB):
@@ -319,6 +319,34 @@ def _utf16_csv(d: Path) -> Path:
     return path
 
 
+def _utf16_no_bom(d: Path) -> Path:
+    path = d / "utf16le.csv"
+    path.write_bytes("a;b\n1,5;2\n3;4\n".encode("utf-16-le"))
+    return path
+
+
+def _session_json_edit(d: Path, file_name: str, old: bytes, new: bytes) -> Path:
+    members = session_members(valid_session(d / "valid.rnnviz"))
+    out = []
+    for member in members:
+        if member.name == "session.json":
+            with zipfile.ZipFile(d / "valid.rnnviz") as archive:
+                text = archive.read("session.json")
+            assert old in text
+            member = member_from_bytes("session.json", text.replace(old, new, 1))
+        out.append(member)
+    return write_zip(d / file_name, out)
+
+
+def _hidden_1e400(d: Path) -> Path:
+    return _session_json_edit(d, "hidden-1e400.rnnviz", b'"hidden_size": 3',
+                              b'"hidden_size": 1e400')
+
+
+def _huge_int(d: Path) -> Path:
+    return _session_json_edit(d, "huge-int.rnnviz", b'"step": 3', b'"step": 1' + b"0" * 5000)
+
+
 def _random_pth(d: Path) -> Path:
     path = d / "random.pth"
     path.write_bytes(np.random.default_rng(0).bytes(4096))
@@ -334,9 +362,10 @@ CASES: tuple[Case, ...] = (
     Case("u8-1e6x1000", _u8_npy, "sequence",
          r"holds 1,000,000,000 numbers \(\(1000000, 1000\)\), more than the", True),
     Case("npz-bomb-1e6x1000", _npz_bomb, "sequence",
-         r"inputs\.npy holds 1,000,000,000 numbers \(\(1000000, 1000\)\), more than the", True),
+         r"array 'inputs' holds 1,000,000,000 numbers \(\(1000000, 1000\)\), more than the",
+         True),
     Case("weights-6x2gb", _weights_six_2gb, "weights",
-         r"declares 11\.2 GiB uncompressed in all, more than the 4\.0 GiB allowed", True),
+         r"declares 11\.2 GiB uncompressed, more than the 4\.0 GiB allowed", True),
     Case("weights-3x1gb-junk", _weights_three_1gb, "weights", None, True),
     Case("steps-1e6", _million_steps, "sequence", None, True),
     Case("steps-1e6x40", _million_steps_wide, "sequence",
@@ -351,6 +380,9 @@ CASES: tuple[Case, ...] = (
     Case("lying-size", _lying_ratio, "sequence", r"declares 1\.5 GiB .* compressed"),
     Case("unrelated-arrays", _unrelated_arrays, "sequence", r"'alpha', 'beta'"),
     Case("utf16", _utf16_csv, "sequence", None),
+    Case("utf16-no-bom", _utf16_no_bom, "sequence", None),
+    Case("hidden-1e400", _hidden_1e400, "session", r"session\.json is not valid JSON .*too large"),
+    Case("huge-int", _huge_int, "session", r"session\.json is not valid JSON"),
     Case("random-pth", _random_pth, "weights", r"not a PyTorch file|torch is not installed"),
 )
 
