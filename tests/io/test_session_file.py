@@ -16,7 +16,6 @@ from numpy.lib import format as npy_format
 
 from rnnviz import limits
 from rnnviz.engine import Network, NetworkConfig
-from rnnviz.io import session_file
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.session_file import load_session, save_session
 from rnnviz.session import Document, Sequence, Task, ViewState
