@@ -35,7 +35,7 @@ def quoted(name: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
-def one_line(exc: BaseException, limit: int = 200) -> str:
+def one_line(exc: BaseException | str, limit: int = 200) -> str:
     """An exception's text as one line (whitespace runs and terminal colours collapsed)."""
     text = " ".join(_ANSI_ESCAPE.sub("", str(exc)).split())
-    return text[:limit] if text else type(exc).__name__
+    return text[:limit] if text else type(exc).__name__ if isinstance(exc, BaseException) else ""

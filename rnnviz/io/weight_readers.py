@@ -16,6 +16,7 @@ import contextlib
 import importlib.util
 import json
 import math
+import re
 import struct
 import warnings
 import zipfile
@@ -40,6 +41,7 @@ TORCH_HINT = (
 )
 
 Spec = tuple[tuple[int, ...], np.dtype]
+_UNPICKLER_DETAIL = re.compile(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|\Z)", re.S)
 
 
 class WeightArrays(Mapping[str, np.ndarray]):
@@ -318,10 +320,15 @@ def _torch(path: Path) -> WeightArrays:
             obj = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except Exception as exc:
         text = str(exc)
-        if "Unsupported global" in text or "GLOBAL" in text or "Unsupported class" in text:
+        if "Unsupported global" in text or "Unsupported class" in text:
             raise FileFormatError(
                 f"{name}: holds pickled Python objects (such as a whole model), which are never "
                 "loaded; save model.state_dict() instead"
+            ) from None
+        detail = _UNPICKLER_DETAIL.search(text)
+        if detail is not None:  # torch's safe unpickler met bytes no checkpoint holds
+            raise FileFormatError(
+                f"{name}: not a PyTorch file (damaged pickle data: {one_line(detail[1], 80)})"
             ) from None
         raise FileFormatError(f"{name}: not a readable PyTorch file ({one_line(exc)})") from None
     state: Any = obj
