@@ -23,8 +23,6 @@ from rnnviz.io.errors import FileFormatError, one_line
 _CHUNK = 16 << 20
 # Errors of the stream itself (a damaged archive member), left for the caller to report.
 STREAM_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)
-# Plain numbers, true/false, and short strings (the cell-type marker of a weights file).
-NUMBER_KINDS = "biuf"
 
 
 @dataclass(frozen=True)
