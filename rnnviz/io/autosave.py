@@ -4,16 +4,21 @@ The store keeps one autosave in a directory::
 
     autosave.rnnviz          the latest autosaved session (a normal session file)
     autosave.json            {"original_path": str | null, "saved_at": seconds since the epoch}
-    autosave.offered.rnnviz  an autosave already offered for recovery
+    autosave.offered.rnnviz  an autosave being loaded for recovery
+    autosave.recovered.rnnviz  a recovered autosave, kept until the recovered document is
+                             autosaved or saved
     running.lock             held locked by the running instance that owns the autosave;
                              holds its pid for messages
 
 Life cycle: at launch, :meth:`AutosaveStore.pending` tells whether a session that did not exit
 cleanly left an autosave; :meth:`~AutosaveStore.take` loads it and first renames it to
 ``autosave.offered.rnnviz``, so that if loading it crashes the app the next launch does not
-offer it again (no crash loop). :meth:`~AutosaveStore.write` runs periodically;
-:meth:`~AutosaveStore.clear` runs after a save and at a clean exit, followed there by
-:meth:`~AutosaveStore.close`.
+offer it again (no crash loop). Once loaded it becomes ``autosave.recovered.rnnviz`` and stays
+until the recovered document is safe elsewhere: the first successful
+:meth:`~AutosaveStore.write` (periodic autosave) removes it, and so does
+:meth:`~AutosaveStore.clear` (after a save, at a clean exit, or when recovery is declined).
+A crash in between leaves it, and the next launch offers it again. ``close`` follows
+``clear`` at a clean exit.
 
 Two instances: the first to lock ``running.lock`` (an OS file lock, released by the OS when the
 process ends, however it ends) owns the autosave. Another instance neither writes an autosave
@@ -40,6 +45,7 @@ from rnnviz.session import Document, ViewState
 AUTOSAVE_NAME = "autosave.rnnviz"
 INFO_NAME = "autosave.json"
 OFFERED_NAME = "autosave.offered.rnnviz"
+RECOVERED_NAME = "autosave.recovered.rnnviz"
 LOCK_NAME = "running.lock"
 
 
@@ -63,6 +69,7 @@ class AutosaveStore:
         self.directory = Path(directory)
         self._lock: IO[Any] | None = None
         self._wrote = False
+        self._took = False
 
     # ---- ownership ---------------------------------------------------------------------------
     def acquire(self) -> bool:
@@ -98,16 +105,22 @@ class AutosaveStore:
             self._lock.close()
             self._lock = None
         self._wrote = False
+        self._took = False
 
     # ---- recovery ----------------------------------------------------------------------------
     def pending(self) -> RecoveryInfo | None:
-        """The autosave a session that did not exit cleanly left behind, if any."""
-        if not self.acquire() or self._wrote:
+        """The autosave a session that did not exit cleanly left behind, if any: its latest
+        autosave, or else a recovered autosave whose document was never saved again."""
+        if not self.acquire() or self._wrote or self._took:
             return None
-        path = self.directory / AUTOSAVE_NAME
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
+        for name in (AUTOSAVE_NAME, RECOVERED_NAME):
+            path = self.directory / name
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            break
+        else:
             return None
         original, saved_at = None, mtime
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
@@ -125,50 +138,69 @@ class AutosaveStore:
     def take(self) -> tuple[Document, ViewState, str | None]:
         """Load the pending autosave: (document, view, original path).
 
-        The autosave is marked as offered before it is read, so it is offered only once. A
-        corrupt autosave is deleted and reported as a :class:`FileFormatError`.
+        The autosave is marked as offered before it is read, so that a file that crashes the
+        app while loading is not offered again. Once loaded it is kept (as
+        ``autosave.recovered.rnnviz``) until the recovered document has been autosaved
+        (:meth:`write`) or saved (:meth:`clear`): do not call :meth:`clear` right after this.
+        A corrupt autosave is deleted and reported as a :class:`FileFormatError`.
         """
         info = self.pending()
         if info is None:
             raise FileFormatError(f"{AUTOSAVE_NAME}: there is no autosave to recover")
         offered = self.directory / OFFERED_NAME
         os.replace(info.path, offered)
-        with contextlib.suppress(OSError):
-            (self.directory / INFO_NAME).unlink()
         try:
             document, view = load_session(offered)
         except FileFormatError as exc:
-            with contextlib.suppress(OSError):
-                offered.unlink()
+            for name in (OFFERED_NAME, INFO_NAME):
+                with contextlib.suppress(OSError):
+                    (self.directory / name).unlink()
             raise FileFormatError(
                 f"{AUTOSAVE_NAME}: the autosaved session could not be read and was discarded "
                 f"({exc})"
             ) from None
+        os.replace(offered, self.directory / RECOVERED_NAME)
+        self._took = True
         return document, view, info.original_path
+
+    @property
+    def holds_recovered(self) -> bool:
+        """True while a recovered autosave is kept, waiting for its document to be safe."""
+        return (self.directory / RECOVERED_NAME).exists()
 
     # ---- autosaving --------------------------------------------------------------------------
     def write(self, document: Document, view: ViewState, original_path: str | None) -> bool:
         """Autosave ``document`` (atomically). False, writing nothing, when another instance
-        owns the autosave or an autosave left by a crashed session still awaits recovery."""
+        owns the autosave or an autosave left by a crashed session still awaits recovery.
+
+        Once written, a recovered autosave kept by :meth:`take` is no longer needed and is
+        removed.
+        """
         if not self.acquire():
             return False
         path = self.directory / AUTOSAVE_NAME
-        if not self._wrote and path.exists():
+        waiting = path.exists() or (self.directory / RECOVERED_NAME).exists()
+        if not self._wrote and not self._took and waiting:
             return False
         save_session(path, document, view)
         self._wrote = True
         info = {"original_path": original_path, "saved_at": time.time()}
         atomic_write_bytes(self.directory / INFO_NAME, json.dumps(info).encode("utf-8"))
+        if self._took:
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / RECOVERED_NAME).unlink()
+            self._took = False
         return True
 
     def clear(self) -> None:
         """Remove the autosave (after a save, at a clean exit, or when recovery is declined)."""
         if not self.acquire():
             return
-        for name in (AUTOSAVE_NAME, INFO_NAME, OFFERED_NAME):
+        for name in (AUTOSAVE_NAME, INFO_NAME, OFFERED_NAME, RECOVERED_NAME):
             with contextlib.suppress(FileNotFoundError):
                 (self.directory / name).unlink()
         self._wrote = False
+        self._took = False
 
 
 def _try_lock(handle: IO[Any]) -> bool:

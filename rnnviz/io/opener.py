@@ -6,10 +6,10 @@ line (``rnnviz FILE...``, ``rnnviz export``), File → Open and drag and drop al
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rnnviz.io.archive import Archive, npz_key
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.sequences import load_sequence
 from rnnviz.io.session_file import SESSION_SUFFIX, load_session
@@ -33,7 +33,8 @@ class Opened:
 
 
 def file_kind(path: str | Path) -> str:
-    """"session", "sequence" or "weights", judged by the name (and an .npz's keys)."""
+    """"session", "sequence" or "weights", judged by the name (and an .npz's keys, read from
+    its directory by the hardened archive reader: no array is read)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == SESSION_SUFFIX:
@@ -42,10 +43,13 @@ def file_kind(path: str | Path) -> str:
         return "sequence"
     if suffix in AMBIGUOUS_SUFFIXES:
         try:
-            with zipfile.ZipFile(p) as archive:
-                keys = {n.removesuffix(".npy") for n in archive.namelist()}
-        except (OSError, zipfile.BadZipFile):
-            raise FileFormatError(f"{p.name}: not a readable .npz archive") from None
+            with open(p, "rb") as probe:
+                if probe.read(6) == b"\x93NUMPY":  # .npy data misnamed: the sequence reader says so
+                    return "sequence"
+        except OSError as exc:
+            raise FileFormatError(f"{p.name}: cannot read file ({exc.strerror or exc})") from None
+        with Archive(p, "a NumPy .npz archive") as archive:
+            keys = {npz_key(member) for member in archive.members}
         return "sequence" if keys & {"inputs", "x"} or len(keys) == 1 else "weights"
     if suffix in WEIGHT_SUFFIXES:
         return "weights"
@@ -64,7 +68,10 @@ def open_file(path: str | Path, document: Document, *, prefix: str | None = None
     p = Path(path)
     if not p.is_file():
         raise FileFormatError(f"{p.name}: no such file")
-    kind = file_kind(p)
+    if expect == "sequence" and p.suffix.lower() in AMBIGUOUS_SUFFIXES:
+        kind = "sequence"  # given as a sequence: the sequence reader names what it holds
+    else:
+        kind = file_kind(p)
     if expect is not None and kind != expect:
         raise FileFormatError(f"{p.name}: not a {expect} file (it reads as a {kind})")
     try:
@@ -86,11 +93,13 @@ def _open_sequence(p: Path, document: Document, target_column: str | int | None)
     if seq.targets is not None and task.loss in ("none", "ce"):
         task = Task("mse", task.where)
     doc = document.with_sequence_and_task(seq, task)
-    resized = any(new.weights is None and old.weights is not None
-                  for new, old in zip(doc.models, document.models, strict=True))
-    kept = " (the network was resized)" if resized else ""
+    notes = [imported.note] if imported.note else []
+    if any(new.weights is None and old.weights is not None
+           for new, old in zip(doc.models, document.models, strict=True)):
+        notes.append("the network was resized")
+    told = f" ({'; '.join(notes)})" if notes else ""
     return Opened(doc, None, "sequence",
-                  f"Imported {seq.steps} steps × {seq.channels} channels from {p.name}{kept}")
+                  f"Imported {seq.steps} steps × {seq.channels} channels from {p.name}{told}")
 
 
 def _open_weights(p: Path, document: Document, prefix: str | None, model: int) -> Opened:

@@ -158,13 +158,44 @@ def test_recovery_is_offered_once_after_a_crash(make_window, tmp_path):
     assert second.session.dirty  # so the user saves it
     assert second.session.path == str(saved)
     assert second.windowTitle().startswith("work.rnnviz") and second.isWindowModified()
-    crash(second)
+    crash(second)  # before the recovered work was autosaved or saved: it is offered again
 
     third = make_window()
-    answers = answered(third)
-    assert not third.files.autosave.start(folder)
-    assert answers.offers == []  # offered once only
-    assert not third.session.dirty
+    answers = answered(third, recover=True)
+    assert third.files.autosave.start(folder)
+    assert len(answers.offers) == 1
+    np.testing.assert_array_equal(third.session.document.sequence.inputs, lost.sequence.inputs)
+    assert third.files.save_to(saved)
+    crash(third)
+
+    fourth = make_window()
+    answers = answered(fourth)
+    assert not fourth.files.autosave.start(folder)
+    assert answers.offers == []  # saved: nothing is offered any more
+    assert not fourth.session.dirty
+
+
+def test_recovered_work_autosaved_again_replaces_the_recovered_file(make_window, tmp_path):
+    folder = tmp_path / "autosave"
+    first = make_window()
+    answered(first)
+    first.files.autosave.start(folder)
+    edit_inputs(first, 3.0)
+    assert first.files.autosave.write_now()
+    crash(first)
+    second = make_window()
+    answered(second, recover=True)
+    assert second.files.autosave.start(folder)
+    edit_inputs(second, 5.0)
+    assert second.files.autosave.write_now()
+    newest = second.session.document
+    crash(second)
+    third = make_window()
+    answers = answered(third, recover=True)
+    assert third.files.autosave.start(folder)
+    assert len(answers.offers) == 1  # the newer autosave only, not the older recovered file
+    np.testing.assert_array_equal(third.session.document.sequence.inputs,
+                                  newest.sequence.inputs)
 
 
 def test_declined_recovery_is_not_offered_again(make_window, tmp_path):

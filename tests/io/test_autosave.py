@@ -55,10 +55,60 @@ def test_recovery_is_offered_once_after_a_crash(stores):
     assert_same_document(doc, load_demo("text"))
     assert view == VIEW
     assert original == "/home/u/lesson.rnnviz"
-    assert second.pending() is None
-    second.close()  # and this one dies too, before saving anything
+    assert second.pending() is None  # not offered again to the one that took it
+    second.clear()  # the recovered document was saved
 
     assert stores().pending() is None
+
+
+def test_recovered_work_survives_a_crash_before_the_next_autosave(stores):
+    first = stores()
+    assert first.write(load_demo("text"), VIEW, "/home/u/lesson.rnnviz")
+    first.close()
+
+    second = stores()
+    second.take()
+    assert second.holds_recovered
+    second.close()  # killed 2.5 s after recovering: no autosave, no save yet
+
+    third = stores()
+    info = third.pending()
+    assert info is not None and info.original_path == "/home/u/lesson.rnnviz"
+    doc, view, original = third.take()
+    assert_same_document(doc, load_demo("text"))
+    assert (view, original) == (VIEW, "/home/u/lesson.rnnviz")
+
+
+def test_first_autosave_of_the_recovered_document_releases_the_recovered_file(stores, tmp_path):
+    first = stores()
+    assert first.write(load_demo("text"), VIEW, None)
+    first.close()
+
+    second = stores()
+    doc, view, _ = second.take()
+    edited = doc.with_sequence(doc.sequence)  # the recovered document, as the window holds it
+    assert second.write(edited, ViewState(step=1), None)
+    assert not second.holds_recovered
+    assert sorted(os.listdir(tmp_path / "autosave")) == [
+        "autosave.json", "autosave.rnnviz", "running.lock"
+    ]
+    second.close()  # a crash now offers the newer autosave
+    info = stores().pending()
+    assert info is not None and info.path.name == "autosave.rnnviz"
+
+
+def test_a_recovered_file_left_by_a_crash_is_not_overwritten_by_another_session(stores):
+    first = stores()
+    assert first.write(load_demo("text"), VIEW, None)
+    first.close()
+    second = stores()
+    second.take()
+    second.close()
+
+    third = stores()  # does not look at pending(): must still not destroy it
+    assert not third.write(load_demo("sine"), ViewState(), None)
+    third.close()
+    assert stores().pending() is not None
 
 
 def test_recovery_after_a_real_process_crash(stores, tmp_path):
@@ -83,6 +133,7 @@ def test_recovery_after_a_real_process_crash(stores, tmp_path):
     assert_same_document(doc, load_demo("adding"))
     assert view == ViewState(step=9)
     assert original is None
+    store.clear()
     store.close()
     assert stores().pending() is None
 

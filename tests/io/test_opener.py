@@ -70,3 +70,28 @@ def test_a_file_of_another_kind_than_expected_is_refused(tmp_path):
     np.savez(npz, foo=np.ones(3))
     with pytest.raises(FileFormatError, match="not a weights file"):
         open_file(npz, load_demo("sine"), expect="weights")
+
+
+def test_npz_given_as_a_sequence_names_its_arrays(tmp_path):
+    path = tmp_path / "unrelated.npz"
+    np.savez(path, alpha=np.zeros((5, 2)), beta=np.ones((5, 1)))
+    with pytest.raises(FileFormatError) as info:
+        open_file(path, load_demo("sine"), expect="sequence")
+    assert str(info.value).startswith("unrelated.npz: holds 'alpha', 'beta'; expected 'inputs'")
+    single = tmp_path / "single.npz"
+    np.savez(single, alpha=np.zeros((5, 1)))
+    opened = open_file(single, load_demo("sine"), expect="sequence")
+    assert opened.message == (
+        "Imported 5 steps × 1 channels from single.npz (inputs from its only array 'alpha')"
+    )
+
+
+def test_npz_with_a_hundred_thousand_members_is_refused_before_parsing(tmp_path):
+    import zipfile
+
+    path = tmp_path / "many.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for k in range(100_000):
+            archive.writestr(f"{k}.npy", b"")
+    with pytest.raises(FileFormatError, match=r"100000 members, more than the 1000 allowed$"):
+        file_kind(path)

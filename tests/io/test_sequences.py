@@ -264,7 +264,7 @@ def _npy_bytes(array, allow_pickle=False):
             {"expected_channels": 3, "target_column": 0},
             r"has 2 input channel\(s\), the network expects 3",
         ),
-        ("l.csv", "1\n2\n3\n", {"max_length": 2}, r"^l\.csv: 3 steps is more than the limit of 2$"),
+        ("l.csv", "1\n2\n3\n", {"max_length": 2}, r"^l\.csv: has more than 2 rows, the limit$"),
         (
             "t.csv",
             "a,b\n1,2\n",
@@ -327,7 +327,7 @@ def _npy_bytes(array, allow_pickle=False):
             "o.npy",
             _npy_bytes(np.array([None, 1], dtype=object), allow_pickle=True),
             {},
-            r"^o\.npy: holds Python objects",
+            r"^o\.npy: the array holds Python objects",
         ),
         (
             "nan.npy",
@@ -377,7 +377,7 @@ def _npy_bytes(array, allow_pickle=False):
             "o.npz",
             _npz_bytes(x=np.array([None], dtype=object)),
             {},
-            r"^o\.npz: array 'x': holds Python objects",
+            r"^o\.npz: array 'x' holds Python objects",
         ),
         (
             "t.npz",
@@ -473,3 +473,81 @@ def test_damaged_numpy_files_load_or_raise_file_format_error(tmp_path, suffix, e
     assert len(seq.channel_names) == seq.inputs.shape[1]
     if seq.targets is not None:
         assert seq.targets.shape == (len(seq.inputs), 1) and np.isfinite(seq.targets).all()
+
+
+# --------------------------------------------------------------------------- encodings, limits
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8"]
+)
+def test_unicode_text_in_any_common_encoding(tmp_path, encoding):
+    text = "temp °C;wind\n1,5;2\n-3;4,25\n"
+    path = write(tmp_path, "u.csv", text.encode(encoding))
+    seq = load_sequence(path)
+    assert seq.channel_names == ["temp °C", "wind"]
+    np.testing.assert_array_equal(seq.inputs, [[1.5, 2.0], [-3.0, 4.25]])
+
+
+def test_line_breaks_split_across_reads_count_once(tmp_path, monkeypatch):
+    from rnnviz.io import text_table
+
+    monkeypatch.setattr(text_table, "_READ_BYTES", 3)  # "\r" and "\n" land in different reads
+    path = write(tmp_path, "crlf.csv", b"a,b\r\n1,2\r\n3,x\r\n")
+    with pytest.raises(FileFormatError, match=r"^crlf\.csv: row 3, column 2 'x' is not a number$"):
+        load_sequence(path)
+
+
+def test_target_column_index_given_as_text(tmp_path):
+    path = write(tmp_path, "t.csv", "1,10,100\n2,20,200\n")
+    seq = load_sequence(path, target_column="1")
+    np.testing.assert_array_equal(seq.targets, [[10], [20]])
+    assert seq.target_name == "column 2" and seq.channel_names == ["x1", "x2"]
+    assert load_sequence(path, target_column="-1").targets[0, 0] == 100
+    named = write(tmp_path, "n.csv", "a,b,c\n1,2,3\n")
+    assert load_sequence(named, target_column="1").target_name == "b"
+
+
+def test_file_name_with_a_line_break_stays_one_line(tmp_path):
+    path = write(tmp_path, "bad\nname.csv", "1,2\n3,x\n")
+    with pytest.raises(FileFormatError) as info:
+        load_sequence(path)
+    assert str(info.value) == "bad\\nname.csv: row 2, column 2 'x' is not a number"
+
+
+def test_text_limits_stop_the_parse_early(tmp_path, monkeypatch):
+    from rnnviz import limits
+
+    monkeypatch.setattr(limits, "MAX_TEXT_BYTES", 100)
+    big = write(tmp_path, "big.csv", "1,2\n" * 40)
+    with pytest.raises(FileFormatError, match=r"^big\.csv: the file is 160 bytes, more than the "
+                                              r"100 bytes a text sequence may be$"):
+        load_sequence(big)
+    monkeypatch.setattr(limits, "MAX_TEXT_BYTES", 1 << 30)
+    monkeypatch.setattr(limits, "MAX_SEQUENCE_VALUES", 50)
+    with pytest.raises(FileFormatError, match=r"26 rows of 2 columns are more than the 50 numbers"):
+        load_sequence(big)
+    monkeypatch.setattr(limits, "MAX_LINE_CHARS", 10)
+    with pytest.raises(FileFormatError, match=r"a line is longer than 10 characters"):
+        load_sequence(write(tmp_path, "wide.csv", "1," * 20_000))
+
+
+def test_npz_note_says_which_array_was_taken(tmp_path):
+    np.savez(tmp_path / "one.npz", signal=np.ones((3, 2)))
+    assert load_sequence(tmp_path / "one.npz").note == "inputs from its only array 'signal'"
+    np.savez(tmp_path / "more.npz", x=np.ones((3, 2)), y=np.zeros(3), notes=np.zeros(1))
+    seq = load_sequence(tmp_path / "more.npz")
+    assert seq.note == "ignored array(s) 'notes'" and seq.target_name == "y"
+    np.savez(tmp_path / "plain.npz", inputs=np.ones((3, 2)))
+    assert load_sequence(tmp_path / "plain.npz").note == ""
+
+
+def test_npy_and_npz_sizes_are_judged_before_reading(tmp_path, monkeypatch):
+    from rnnviz import limits
+
+    np.save(tmp_path / "a.npy", np.zeros((100, 3)))
+    np.savez(tmp_path / "a.npz", x=np.zeros((100, 3)))
+    monkeypatch.setattr(limits, "memory_budget", lambda: 1000)
+    for name in ("a.npy", "a.npz"):
+        with pytest.raises(FileFormatError, match=r"about 7\.0 KiB; the limit here is 1000 bytes$"):
+            load_sequence(tmp_path / name)

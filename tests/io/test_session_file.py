@@ -7,6 +7,7 @@ import pathlib
 import struct
 import zipfile
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 
+from rnnviz import limits
 from rnnviz.engine import Network, NetworkConfig
-from rnnviz.io import session_file
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.session_file import load_session, save_session
-from rnnviz.session import Document, Sequence, Task, ViewState
+from rnnviz.session import Document, Model, Sequence, Task, ViewState, compute
 from rnnviz.session.demos import DEMOS, load_demo
 
 VIEW = ViewState(step=5, layer=1, units=(3, 0), reveal=True, phase="backward")
@@ -157,8 +158,9 @@ def test_file_layout_is_plain_json_and_npy(tmp_path):
     with zipfile.ZipFile(path) as archive:
         assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
         meta = json.loads(archive.read("session.json"))
-        assert meta["format"] == "rnnviz-session" and meta["version"] == 1
-        assert meta["config"] == doc.models[0].config.to_dict()
+        assert meta["format"] == "rnnviz-session" and meta["version"] == 2
+        assert meta["models"][0]["name"] == doc.models[0].name
+        assert meta["models"][0]["config"] == doc.models[0].config.to_dict()
         assert meta["task"] == {"loss": "ce", "where": "all"}
         assert meta["view"] == {
             "step": 5,
@@ -166,15 +168,16 @@ def test_file_layout_is_plain_json_and_npy(tmp_path):
             "units": [3, 0],
             "reveal": True,
             "phase": "backward",
+            "model": 0,
         }
         assert meta["sequence"]["labels"] == list(doc.sequence.labels)
-        assert meta["weights"] == list(doc.models[0].weights)
+        assert meta["models"][0]["weights"] == list(doc.models[0].weights)
         with archive.open("inputs.npy") as f:
             inputs = np.load(io.BytesIO(f.read()), allow_pickle=False)
         np.testing.assert_array_equal(inputs, doc.sequence.inputs)
         with archive.open("target_mask.npy") as f:
             assert np.load(io.BytesIO(f.read()), allow_pickle=False).dtype == bool
-        with archive.open("weights/readout.weight.npy") as f:
+        with archive.open("models/0/weights/readout.weight.npy") as f:
             readout = np.load(io.BytesIO(f.read()), allow_pickle=False)
         np.testing.assert_array_equal(readout, doc.models[0].weights["readout.weight"])
 
@@ -223,7 +226,7 @@ def test_failed_save_leaves_old_file_intact(tmp_path, monkeypatch):
 
 
 def test_arrays_too_large_for_the_format_are_not_saved(tmp_path, monkeypatch):
-    monkeypatch.setattr(session_file, "MAX_MEMBER_BYTES", 4096 + 1000)
+    monkeypatch.setattr(limits, "MAX_MEMBER_BYTES", 4096 + 1000)
     with pytest.raises(FileFormatError, match=r"big.rnnviz: cannot save: inputs.npy would hold"):
         save_session(tmp_path / "big.rnnviz", load_demo("sine"), ViewState())
     assert os.listdir(tmp_path) == []
@@ -278,7 +281,7 @@ def test_newer_version_is_refused_politely(saved, tmp_path):
     path = rewritten(saved, tmp_path, meta=lambda m: m.update(version=3, extra="new"))
     message = refused(path)
     assert message.endswith(
-        "was saved by a newer rnnviz (format version 3); this version reads up to 1"
+        "was saved by a newer rnnviz (format version 3); this version reads up to 2"
     )
 
 
@@ -392,12 +395,12 @@ def test_too_many_members(saved, tmp_path):
 
 
 def test_total_declared_size_is_bounded(saved, monkeypatch):
-    monkeypatch.setattr(session_file, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 1000)
     refused(saved[0], "archive declares", "uncompressed, more than the 1000 bytes allowed")
 
 
 def test_oversized_session_json_refused(saved, tmp_path, monkeypatch):
-    monkeypatch.setattr(session_file, "MAX_JSON_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", 100)
     refused(saved[0], "session.json declares", "more than the 100 bytes allowed")
 
 
@@ -419,15 +422,23 @@ def test_path_traversal_member_refused(saved, tmp_path, member):
     refused(path, "unsafe member name")
 
 
+def cfg(meta):
+    """The first model's network configuration in a session.json."""
+    return meta["models"][0]["config"]
+
+
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
-        (lambda m: m["config"].update(hidden_size=-3), "hidden_size must be between 1 and"),
-        (lambda m: m["config"].update(cell="transformer"), "cell must be one of"),
-        (lambda m: m["config"].update(colour="red"), "unknown network setting(s): colour"),
-        (lambda m: m["config"].update(readout=["x"]), "'readout' must be a single value"),
-        (lambda m: m["config"].update(bias="false"), "bias must be true or false"),
-        (lambda m: m.update(config=[1]), "config must be a JSON object"),
+        (lambda m: cfg(m).update(hidden_size=-3), "hidden_size must be between 1 and"),
+        (lambda m: cfg(m).update(cell="transformer"), "cell must be one of"),
+        (lambda m: cfg(m).update(colour="red"), "unknown network setting(s): colour"),
+        (lambda m: cfg(m).update(readout=["x"]), "'readout' must be a single value"),
+        (lambda m: cfg(m).update(bias="false"), "bias must be true or false"),
+        (lambda m: m["models"][0].update(config=[1]), "models[0].config must be a JSON object"),
+        (lambda m: m.update(models=[]), "models must be a list of 1 to 4 models"),
+        (lambda m: m["models"].append(dict(m["models"][0])), "model names must differ"),
+        (lambda m: m["view"].update(model=7), "view.model must be a whole number from 0 to 3"),
         (lambda m: m["task"].update(loss="hinge"), "loss must be one of"),
         (lambda m: m["task"].update(where=3), "loss and where must be strings"),
         (lambda m: m["view"].update(phase="sideways"), "view.phase must be one of"),
@@ -441,11 +452,11 @@ def test_path_traversal_member_refused(saved, tmp_path, member):
         (lambda m: m["sequence"].update(has_mask="no"), "has_mask must be true or false"),
         (lambda m: m["sequence"].update(text=5), "sequence.text must be a string"),
         (lambda m: m["sequence"].pop("text"), "sequence is missing 'text'"),
-        (lambda m: m["config"].update({"a\nb": 1}), "unknown network setting(s): a b"),
+        (lambda m: cfg(m).update({"a\nb": 1}), "unknown network setting(s): a b"),
         (lambda m: m.update(surprise=1), "unknown key(s) 'surprise'"),
         (lambda m: m.pop("view"), "is missing 'view'"),
-        (lambda m: m.update(weights=["../x"]), "bad weight name '../x'"),
-        (lambda m: m.update(weights=["a", "a"]), "lists a name twice"),
+        (lambda m: m["models"][0].update(weights=["../x"]), "bad weight name '../x'"),
+        (lambda m: m["models"][0].update(weights=["a", "a"]), "lists a name twice"),
     ],
 )
 def test_bad_session_json_values(saved, tmp_path, edit, fragment):
@@ -466,19 +477,20 @@ def saved_weights(tmp_path):
 
 
 def test_weights_that_do_not_fit_the_config(saved_weights, tmp_path):
-    wrong = {"weights/weight_hh_l1.npy": npy_bytes(np.zeros((96, 31)))}
+    wrong = {"models/0/weights/weight_hh_l1.npy": npy_bytes(np.zeros((96, 31)))}
     refused(rewritten(saved_weights, tmp_path, put=wrong), "weights do not fit", "weight_hh_l1")
 
     def forget_bias(meta):
-        meta["weights"].remove("bias_hh_l0")
+        meta["models"][0]["weights"].remove("bias_hh_l0")
 
-    path = rewritten(saved_weights, tmp_path, meta=forget_bias, drop=["weights/bias_hh_l0.npy"])
+    path = rewritten(saved_weights, tmp_path, meta=forget_bias,
+                     drop=["models/0/weights/bias_hh_l0.npy"])
     refused(path, "weights do not fit", "bias_hh_l0")
-    path = rewritten(saved_weights, tmp_path, drop=["weights/bias_hh_l0.npy"])
+    path = rewritten(saved_weights, tmp_path, drop=["models/0/weights/bias_hh_l0.npy"])
     refused(path, "weights/bias_hh_l0.npy is missing")
-    inf = {"weights/weight_ih_l0.npy": npy_bytes(np.full((96, 16), np.inf))}
+    inf = {"models/0/weights/weight_ih_l0.npy": npy_bytes(np.full((96, 16), np.inf))}
     refused(rewritten(saved_weights, tmp_path, put=inf), "weight_ih_l0.npy holds NaN or Inf")
-    ints = {"weights/weight_ih_l0.npy": npy_bytes(np.zeros((96, 16), dtype=np.int32))}
+    ints = {"models/0/weights/weight_ih_l0.npy": npy_bytes(np.zeros((96, 16), dtype=np.int32))}
     refused(rewritten(saved_weights, tmp_path, put=ints), "floating-point")
 
 
@@ -528,7 +540,7 @@ JSON_VALUES = st.recursive(
 
 @FUZZ
 @given(
-    section=st.sampled_from(["config", "task", "sequence", "view", None]),
+    section=st.sampled_from(["config", "model", "task", "sequence", "view", None]),
     key=st.text(max_size=8)
     | st.sampled_from(
         ["cell", "hidden_size", "loss", "labels", "channel_names", "units", "step", "weights"]
@@ -538,7 +550,44 @@ JSON_VALUES = st.recursive(
 )
 def test_fuzz_session_json_values(saved, tmp_path, section, key, value):
     def edit(meta):
-        target = meta if section is None else meta[section]
+        if section is None:
+            target = meta
+        elif section in ("config", "model"):
+            target = meta["models"][0] if section == "model" else meta["models"][0]["config"]
+        else:
+            target = meta[section]
         target[key] = value
 
     loads_or_refuses(rewritten(saved, tmp_path, meta=edit))
+
+
+V1_SESSIONS = sorted((Path(__file__).parent / "v1_sessions").glob("*.rnnviz"))
+
+
+@pytest.mark.parametrize("path", V1_SESSIONS, ids=[p.stem for p in V1_SESSIONS])
+def test_every_version_1_sample_opens_unchanged_in_meaning(path):
+    """The samples as version 1 wrote them: one model, the demo of the same name."""
+    with zipfile.ZipFile(path) as archive:
+        assert json.loads(archive.read("session.json"))["version"] == 1
+    doc, view = load_session(path)
+    demo = load_demo(path.stem)
+    assert len(doc.models) == 1 and view.model == 0
+    assert doc.models[0].config == demo.models[0].config and doc.task == demo.task
+    np.testing.assert_array_equal(doc.sequence.inputs, demo.sequence.inputs)
+    np.testing.assert_array_equal(compute(doc).models[0].trace.hidden,
+                                  compute(demo).models[0].trace.hidden)
+
+
+def test_several_models_round_trip_with_names_weights_and_the_selected_model(tmp_path):
+    doc = trained_document()
+    doc = doc.add_model(Model("my GRU", doc.models[0].config.replace(cell="gru", seed=4)))
+    doc = doc.add_model(Model("plain", doc.models[0].config.replace(cell="rnn_tanh")))
+    save_session(tmp_path / "three.rnnviz", doc, ViewState(model=2))
+    loaded, view = load_session(tmp_path / "three.rnnviz")
+    assert view.model == 2
+    assert [m.name for m in loaded.models] == [m.name for m in doc.models]
+    for a, b in zip(loaded.models, doc.models, strict=True):
+        assert a.config == b.config and (a.weights is None) == (b.weights is None)
+    x = doc.sequence.inputs
+    for a, b in zip(loaded.models, doc.models, strict=True):
+        np.testing.assert_array_equal(a.network().forward(x).hidden, b.network().forward(x).hidden)

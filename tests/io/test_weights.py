@@ -20,6 +20,7 @@ from rnnviz.io.weights import (
     load_weights,
     read_weight_arrays,
     save_weights,
+    weight_prefixes,
 )
 
 GATES = {"rnn": 1, "rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
@@ -506,7 +507,7 @@ def test_zip_with_a_non_npy_member_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("weight_ih_l0.npy", b"not an npy header")
     with pytest.raises(
-        FileFormatError, match=r"^odd\.npz: array 'weight_ih_l0' is not NumPy \.npy data"
+        FileFormatError, match=r"^odd\.npz: array 'weight_ih_l0' is not valid \.npy data"
     ):
         read_weight_arrays(path)
 
@@ -549,3 +550,96 @@ def test_weights_written_by_torch_load_and_save_back_in_torch_layout(tmp_path, f
     }
     for name in names:
         np.testing.assert_array_equal(back[name], torch_sd[name])
+
+
+# --------------------------------------------------------------------------- hostile, lazy
+
+
+def test_layer_index_of_thousands_of_digits_is_a_one_line_refusal(tmp_path):
+    arrays = dict(BASE)
+    arrays["weight_ih_l" + "7" * 5000] = np.zeros((16, 3), np.float32)
+    path = save_npz(tmp_path / "digits.npz", arrays)
+    with pytest.raises(FileFormatError) as info:
+        load_weights(path)
+    message = str(info.value)
+    assert message.startswith("digits.npz: 'weight_ih_l7777")
+    assert "has layer index 77777777... (5000 digits); rnnviz reads networks of at most 16" in (
+        message
+    )
+    assert "\n" not in message and len(message) < 300
+
+
+def test_layer_beyond_the_engine_limit_is_refused_by_name(tmp_path):
+    arrays = _with(BASE, weight_ih_l16=BASE["weight_ih_l1"])
+    with pytest.raises(FileFormatError, match=r"'weight_ih_l16' has layer index 16; .* at most 16"):
+        infer_weights(arrays)
+
+
+def test_keys_with_line_breaks_stay_on_one_line(tmp_path):
+    arrays = {
+        "enc\nINJECTED.weight_ih_l0": np.zeros((12, 2)),
+        "enc\nINJECTED.weight_hh_l0": np.zeros((12, 5)),
+    }
+    path = save_npz(tmp_path / "nl.npz", arrays)
+    with pytest.raises(FileFormatError) as info:
+        load_weights(path)
+    assert str(info.value) == (
+        "nl.npz: 'enc\\nINJECTED.weight_hh_l0' has shape (12, 5), expected (G*H, H) with "
+        "G = 1, 3 or 4"
+    )
+
+
+def _with_junk_member(path, arrays):
+    """An .npz holding ``arrays`` and a member 'junk' whose compressed data is garbage: any
+    reader that decompresses it fails."""
+    save_npz(path, arrays)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("junk.npy", np.random.default_rng(0).bytes(100_000))
+    data = bytearray(path.read_bytes())
+    start = data.find(b"junk.npy") + len("junk.npy")  # the local header's name, then data
+    data[start : start + 2000] = b"\xff" * 2000  # a deflate stream no decoder accepts
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_arrays_the_network_does_not_use_are_never_decompressed(tmp_path):
+    path = _with_junk_member(tmp_path / "junk.npz", BASE)
+    with pytest.raises(FileFormatError, match=r"array 'junk'"):
+        read_weight_arrays(path)  # reading everything meets the garbage
+    lw = load_weights(path)
+    assert (lw.config.cell, lw.config.num_layers) == ("lstm", 2)
+    assert "ignored 1 other array(s): junk" in lw.notes
+
+
+def test_weight_prefixes_reads_names_only(tmp_path):
+    arrays = {**torch_state_dict("gru", 2, 3, 1, prefix="a."), **torch_state_dict("rnn", 5, 6, 1)}
+    path = _with_junk_member(tmp_path / "two.npz", arrays)
+    assert weight_prefixes(path) == ["", "a."]
+
+
+def test_random_bytes_are_not_a_pytorch_file(tmp_path):
+    path = tmp_path / "random.pth"
+    path.write_bytes(np.random.default_rng(2).bytes(4096).replace(b"\x80", b"\x00", 1)[1:] + b"x")
+    with pytest.raises(FileFormatError) as info:
+        load_weights(path)
+    assert str(info.value) == (
+        "random.pth: not a PyTorch file (neither a zip checkpoint nor a pickle stream)"
+    )
+
+
+def test_pytorch_files_say_what_is_true(tmp_path):
+    torch = pytest.importorskip("torch")  # the conversions need torch to write the files
+    model = torch.nn.LSTM(2, 3).to(torch.bfloat16)
+    torch.save(model.state_dict(), tmp_path / "bf16.pt")
+    lw = load_weights(tmp_path / "bf16.pt")
+    assert "converted bfloat16 values to float64" in lw.notes
+    expected = model.state_dict()["weight_hh_l0"].float().numpy().astype(np.float64)
+    np.testing.assert_array_equal(lw.state_dict["weight_hh_l0"], expected)
+
+    pickled = tmp_path / "pickled.pth"
+    pickled.write_bytes(b"\x80" + np.random.default_rng(0).bytes(4000))
+    with pytest.raises(FileFormatError, match=r"^pickled\.pth: not a PyTorch file \(damaged"):
+        load_weights(pickled)
+    torch.save(torch.nn.GRU(2, 3), tmp_path / "whole.pt")
+    with pytest.raises(FileFormatError, match=r"holds pickled Python objects"):
+        load_weights(tmp_path / "whole.pt")

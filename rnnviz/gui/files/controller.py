@@ -27,12 +27,7 @@ from rnnviz.gui.files.recovery import Autosave
 from rnnviz.io.errors import FileFormatError
 from rnnviz.io.opener import file_kind, open_file
 from rnnviz.io.session_file import SESSION_SUFFIX, save_session
-from rnnviz.io.weights import (
-    SAVE_SUFFIXES,
-    find_rnn_prefixes,
-    read_weight_arrays,
-    save_weights,
-)
+from rnnviz.io.weights import SAVE_SUFFIXES, save_weights, weight_prefixes
 from rnnviz.session import Document, ViewState
 from rnnviz.session.demos import DEMOS, load_demo
 
@@ -290,7 +285,7 @@ class FileController(QObject):
         prefix = None
         try:
             if kind == "weights":
-                prefixes = find_rnn_prefixes(read_weight_arrays(path))
+                prefixes = weight_prefixes(path)
                 if len(prefixes) > 1:
                     prefix = self.prompts.choose_prefix(self.window, name, prefixes)
                     if prefix is None:

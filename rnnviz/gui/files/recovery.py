@@ -81,8 +81,8 @@ class Autosave(QObject):
             document, view, original = self.store.take()
         except FileFormatError as exc:
             return self.files.failed(str(exc))
+        # The recovered file stays until the recovered document is autosaved or saved.
         self.files.replace_document(document, view, original, saved=False)
-        self.store.clear()
         self.window.show_message("Recovered the autosaved session: save it to keep it")
         return True
 
