@@ -1,9 +1,11 @@
 """The engine against centred finite differences and against itself (step vs forward, dtypes)."""
 
+import json
+
 import numpy as np
 import pytest
 
-from rnnviz.engine import CELL_TYPES, EngineError, Network
+from rnnviz.engine import CELL_TYPES, EngineError, Network, NetworkConfig
 from rnnviz.engine.init import spectral_radius
 
 CONFIGS = [(c, n, b) for c in CELL_TYPES for n in (1, 2) for b in (True, False)]
@@ -288,3 +290,41 @@ def test_cell_norm_is_the_norm_of_each_step_cell_state():
     np.testing.assert_allclose(trace.cell_norm, np.sqrt((trace.cell**2).sum(axis=2)))
     assert Network(cell="gru", input_size=1, hidden_size=3).forward(np.ones((4, 1))).cell_norm \
         is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("hidden_size", json.loads("1e400"), "hidden_size must be a whole number, got inf"),
+        ("input_size", json.loads("-1e400"), "input_size must be a whole number, got -inf"),
+        ("num_layers", float("nan"), "num_layers must be a whole number, got nan"),
+        ("hidden_size", 10**5000,
+         "hidden_size must be between 1 and 4096, got a number of about 5001 digits"),
+        ("num_layers", -(10**30),
+         "num_layers must be between 1 and 16, got a negative number of about 31 digits"),
+        ("output_size", 1e300,
+         "output_size must be between 1 and 65536, got a number of about 301 digits"),
+        ("recurrent_scale", 10**400,
+         "recurrent_scale must be a finite number, got a number of about 401 digits"),
+        ("forget_bias", json.loads("-1e400"), "forget_bias must be a finite number, got -inf"),
+        ("seed", -(10**5000),
+         "seed must be a non-negative whole number, got a negative number of about 5001 digits"),
+        ("seed", json.loads("1e400"), "seed must be a non-negative whole number, got inf"),
+        ("cell", "lstm\nx" * 30, "cell must be one of rnn_tanh, rnn_relu, lstm, gru, got 'lstm"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else type(v).__name__,
+)
+def test_config_values_too_large_or_not_numbers_give_one_line_engine_errors(setting, value,
+                                                                              message):
+    """Values a JSON file can hold (1e400 parses as inf) are refused in one line, never with
+    OverflowError or Python's integer-string ValueError."""
+    with pytest.raises(EngineError) as info:
+        NetworkConfig.from_dict({setting: value})
+    text = str(info.value)
+    assert text.startswith(message) and "\n" not in text and len(text) < 120
+
+
+def test_config_accepts_whole_floats_and_numpy_integers():
+    cfg = NetworkConfig(hidden_size=8.0, input_size=np.int64(3), seed=np.uint32(7))
+    assert (cfg.hidden_size, cfg.input_size, cfg.seed) == (8, 3, 7)
+    assert all(type(v) is int for v in (cfg.hidden_size, cfg.input_size, cfg.seed))
