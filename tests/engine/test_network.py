@@ -39,7 +39,7 @@ def test_every_parameter_gradient_matches_finite_differences(cell, layers, bias)
     h0 = rng.standard_normal((layers, 4)) * 0.5
     c0 = rng.standard_normal((layers, 4)) * 0.5 if cell == "lstm" else None
     loss, _, grads = net.loss_and_grads(x, target, "mse", "all", h0=h0, c0=c0)
-    params = net.state_dict()
+    params = {k: v.copy() for k, v in net.state_dict().items()}
 
     def f():
         net.load_state_dict(params)
@@ -88,7 +88,7 @@ def test_cross_entropy_last_step_gradient(cell):
     expected = -(z[2] - np.log(np.sum(np.exp(z))))
     assert loss == pytest.approx(expected, rel=1e-12)
     np.testing.assert_allclose(trace.output.sum(axis=1), 1.0)
-    params = net.state_dict()
+    params = {k: v.copy() for k, v in net.state_dict().items()}
     key = "weight_hh_l0"
 
     def f():
@@ -164,8 +164,10 @@ def test_trace_is_read_only():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda n: n.forward(np.zeros((5, 2))), r"x must have shape \(T, 3\), got \(5, 2\)"),
-        (lambda n: n.forward(np.zeros(5)), r"x must have shape \(T, 3\), got \(5,\)"),
+        (lambda n: n.forward(np.zeros((5, 2))),
+         r"x must have shape \(T, 3\) or \(B, T, 3\), got \(5, 2\)"),
+        (lambda n: n.forward(np.zeros(5)),
+         r"x must have shape \(T, 3\) or \(B, T, 3\), got \(5,\)"),
         (lambda n: n.forward(np.zeros((5, 3)), h0=np.zeros(4)), r"h0 must have shape \(1, 4\)"),
         (lambda n: n.forward(np.zeros((5, 3)), c0=np.zeros((2, 4))), r"c0 must have shape"),
         (lambda n: n.backward(n.forward(np.zeros((5, 3))), d_hidden=np.zeros((4, 4))),

@@ -15,21 +15,26 @@ from rnnviz.engine.cells.base import LayerGrads, LayerParams, shifted
 _HALF = np.array([0.5, 0.5, 1.0])
 
 
-def alloc(layers: int, steps: int, hidden: int, dtype: np.dtype) -> dict[str, np.ndarray]:
+def alloc(layers: int, steps: int, hidden: int, dtype: np.dtype,
+          batch: int | None = None) -> dict[str, np.ndarray]:
     """Buffers: "rz" (L, T, 2, H), "n" (L, T, H), "gh" (L, T, 3, H) = W_hh h + b_hh with the
-    r, z rows halved, "h" (L, T, H)."""
+    r, z rows halved, "h" (L, T, H); with a batch time-major, (L, T, B, ...)."""
+    lead = (layers, steps) if batch is None else (layers, steps, batch)
     return {
-        "rz": np.empty((layers, steps, 2, hidden), dtype),
-        "n": np.empty((layers, steps, hidden), dtype),
-        "gh": np.empty((layers, steps, 3, hidden), dtype),
-        "h": np.empty((layers, steps, hidden), dtype),
+        "rz": np.empty((*lead, 2, hidden), dtype),
+        "n": np.empty((*lead, hidden), dtype),
+        "gh": np.empty((*lead, 3, hidden), dtype),
+        "h": np.empty((*lead, hidden), dtype),
     }
 
 
-def views(buf: dict[str, np.ndarray]):
-    """(hidden, None, gates) as (L, T, H) views of the buffers."""
+def views(buf: dict[str, np.ndarray], batched: bool = False):
+    """(hidden, None, gates) as (L, T, H) views of the buffers, or (L, B, T, H) with a batch."""
     rz = buf["rz"]
-    return buf["h"], None, {"r": rz[..., 0, :], "z": rz[..., 1, :], "n": buf["n"]}
+    gates = {"r": rz[..., 0, :], "z": rz[..., 1, :], "n": buf["n"]}
+    if batched:
+        return buf["h"].swapaxes(1, 2), None, {k: a.swapaxes(1, 2) for k, a in gates.items()}
+    return buf["h"], None, gates
 
 
 def forward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, np.ndarray]) -> None:
@@ -98,6 +103,83 @@ def backward(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0, buf: dict[str, n
     dgx = dgh_flat.copy()
     dgx[:, 2 * hidden:] = dn_pre * dh_all
     return LayerGrads(dh_all, None, dgx @ p.w_ih, dgx, dgh_flat, x, h_prev, dhn, None)
+
+
+def forward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0,
+                  buf: dict[str, np.ndarray]) -> None:
+    """Run one layer over a time-major batch x (T, B, I) from h0 (B, H), filling this layer's
+    buffers (T, B, ...): one (B, H) x (H, 3H) matmul per step."""
+    hidden = p.hidden_size
+    steps, batch, n_in = x.shape
+    dt = x.dtype
+    half = np.repeat(_HALF, hidden).astype(dt)
+    w_ih, _ = p.row_scaled(half)
+    w_t = p.row_scaled_t(half)
+    xp = (x.reshape(steps * batch, n_in) @ w_ih.T).reshape(steps, batch, 3 * hidden)
+    bh = None
+    if p.b_ih is not None:
+        xp += p.b_ih * half
+        bh = p.b_hh * half
+    h2 = 2 * hidden
+    gh_all = buf["gh"].reshape(steps, batch, 3 * hidden)
+    rz_all = buf["rz"].reshape(steps, batch, h2)
+    rz4, gh4 = buf["rz"], buf["gh"]
+    h = h0
+    rows = zip(gh_all, gh_all[:, :, :h2], gh4[:, :, 2], rz_all, rz4[:, :, 0], rz4[:, :, 1],
+               xp[:, :, :h2], xp[:, :, h2:], buf["n"], buf["h"], strict=True)
+    for gh, ghrz, ghn, rz, r, z, xrz, xn, n, ht in rows:
+        np.dot(h, w_t, out=gh)
+        if bh is not None:
+            np.add(gh, bh, out=gh)
+        np.add(ghrz, xrz, out=rz)
+        np.tanh(rz, out=rz)
+        np.multiply(rz, 0.5, out=rz)
+        np.add(rz, 0.5, out=rz)
+        np.multiply(r, ghn, out=n)
+        np.add(n, xn, out=n)
+        np.tanh(n, out=n)
+        np.subtract(h, n, out=ht)
+        np.multiply(ht, z, out=ht)
+        np.add(ht, n, out=ht)
+        h = ht
+
+
+def backward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0,
+                   buf: dict[str, np.ndarray], g: np.ndarray, dh_last: np.ndarray,
+                   dc_last) -> LayerGrads:
+    """BPTT through one layer for a time-major batch: x (T, B, I), g (T, B, H) dL/dh_t from
+    outside, dh_last (B, H). Parameter-gradient operands come flattened to (T·B, ·)."""
+    steps, batch, hidden = g.shape
+    r, z = buf["rz"][:, :, 0], buf["rz"][:, :, 1]
+    n, hs = buf["n"], buf["h"]
+    ghn = buf["gh"][:, :, 2]
+    h_prev = shifted(h0, hs)
+    dn_pre = (1.0 - z) * (1.0 - n * n)
+    coef = np.empty((steps, batch, 3, hidden), x.dtype)
+    coef[:, :, 0] = dn_pre * ghn * r * (1.0 - r)
+    coef[:, :, 1] = (h_prev - n) * z * (1.0 - z)
+    coef[:, :, 2] = dn_pre * r
+    dh_all = np.empty((steps, batch, 1, hidden), x.dtype)  # (B, 1, H) rows broadcast over gates
+    dgh = np.empty((steps, batch, 3, hidden), x.dtype)
+    dgh_flat = dgh.reshape(steps, batch, 3 * hidden)
+    dhn = np.array(dh_last, dtype=x.dtype)
+    tmp = np.empty((batch, hidden), x.dtype)
+    w = p.w_hh
+    rows = zip(dh_all[::-1, :, 0], dh_all[::-1], g[::-1], coef[::-1], dgh[::-1],
+               dgh_flat[::-1], z[::-1], strict=True)
+    for dh, dh3, gt, k, d, dflat, zt in rows:
+        np.add(gt, dhn, out=dh)
+        np.multiply(k, dh3, out=d)
+        np.dot(dflat, w, out=dhn)
+        np.multiply(dh, zt, out=tmp)
+        np.add(dhn, tmp, out=dhn)
+    dh_all = dh_all[:, :, 0]
+    flat_h = dgh.reshape(steps * batch, 3 * hidden)
+    dgx = flat_h.copy()
+    dgx[:, 2 * hidden:] = (dn_pre * dh_all).reshape(steps * batch, hidden)
+    d_in = (dgx @ p.w_ih).reshape(steps, batch, -1)
+    return LayerGrads(dh_all, None, d_in, dgx, flat_h, x.reshape(steps * batch, -1),
+                      h_prev.reshape(steps * batch, hidden), dhn, None)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c):
