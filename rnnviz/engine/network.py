@@ -480,14 +480,18 @@ class Network:
         """The loss of a trace's readout against ``target`` (see :mod:`rnnviz.engine.losses`).
 
         One sequence: target (T, O) for "mse" ((T,) when O = 1), class indices (T,) for "ce";
-        mask (T,). A batch: target (B, T, O) ((B, T) when O = 1) or class indices (B, T); mask
-        (B, T) bool, True at the steps that carry a target. The loss is torch's
-        reduction="mean" over the counted steps of the whole batch (see the losses module).
+        mask (T,). A batch: target (B, T, O) ((B, T) when O = 1) or class indices (B, T); with
+        ``where="last"`` also just the last step's, (B, O) or (B,). mask (B, T) bool, True at
+        the steps that carry a target. The loss is torch's reduction="mean" over the counted
+        steps of the whole batch (see the losses module).
         """
         cfg = self._config
         if cfg.output_size is None:
             raise EngineError("a loss needs a readout: give the network an output_size")
-        m = _losses.step_mask(trace.steps, where, mask, trace.batch_size)
+        batch, steps, out = trace.batch_size, trace.steps, cfg.output_size
+        m = _losses.step_mask(steps, where, mask, batch)
+        # A batch's targets at the last step only may come as one row per sequence.
+        last_only = batch is not None and where == "last" and (steps != 1 or out != 1)
         with np.errstate(all="ignore"):
             if loss == "mse":
                 try:
@@ -495,11 +499,20 @@ class Network:
                 except (TypeError, ValueError) as exc:
                     raise EngineError(f"mse targets must be numbers: "
                                       f"{' '.join(str(exc).split())}") from None
-                if t.ndim == trace.output.ndim - 1 and cfg.output_size == 1:
+                if last_only and t.shape == (batch, out):
+                    full = np.zeros((batch, steps, out), self._dtype)
+                    full[:, -1] = t
+                    t = full
+                if t.ndim == trace.output.ndim - 1 and out == 1:
                     t = t[..., None]
                 return _losses.mse(trace.output, t, m)
             if loss == "ce":
-                return _losses.cross_entropy(trace.logits, target, m)
+                t = np.asarray(target)
+                if last_only and t.shape == (batch,) and steps:
+                    full = np.zeros((batch, steps), t.dtype)
+                    full[:, -1] = t
+                    t = full
+                return _losses.cross_entropy(trace.logits, t, m)
         raise EngineError(f"loss must be 'mse' or 'ce', got {describe(loss)}")
 
     def loss_and_grads(self, x: Any, target: Any, loss: str = "mse", where: str = "all",
