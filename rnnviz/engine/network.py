@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from rnnviz.engine import losses as _losses
 from rnnviz.engine.activations import apply_readout, readout_backward
@@ -17,6 +16,7 @@ from rnnviz.engine.cells.base import param_grads as _param_grads
 from rnnviz.engine.config import NetworkConfig, describe
 from rnnviz.engine.errors import EngineError
 from rnnviz.engine.init import expected_shapes, init_params
+from rnnviz.engine.threads import single_blas_thread
 from rnnviz.engine.trace import (
     Grads,
     State,
@@ -30,20 +30,21 @@ from rnnviz.engine.trace import (
 MAX_STEPS = 10_000_000
 CHUNK = 4096  # the most steps per kernel call; progress is reported (and can be cancelled)
 CHUNK_WORK = 1 << 24  # per chunk, so a chunk holds about this many multiply-adds at most
+# A batch's steps are bigger matmuls with less overhead each; its chunks may hold more work
+# (about 10 ms of compute), as the cost of each chunk's setup is then well amortised.
+BATCH_CHUNK_WORK = 1 << 27
 
-# The recurrent loops make one small matrix-vector product per step: BLAS threads only add
-# synchronisation to those, so they run single-threaded.
-_BLAS = ThreadpoolController()
 
 Progress = Callable[[float], None]
 """Called with the fraction done (0..1) after each chunk; raising from it aborts the run."""
 
 
-def _chunks(steps: int, work_per_step: int,
-            reverse: bool = False) -> list[tuple[int, int]]:
+def _chunks(steps: int, work_per_step: int, reverse: bool = False,
+            batched: bool = False) -> list[tuple[int, int]]:
     """[start, stop) spans covering the steps, each small enough for progress reports (and
     cancellation) to come often even for huge layers."""
-    size = max(1, min(CHUNK, CHUNK_WORK // max(work_per_step, 1)))
+    work = BATCH_CHUNK_WORK if batched else CHUNK_WORK
+    size = max(1, min(CHUNK, work // max(work_per_step, 1)))
     spans = [(t, min(t + size, steps)) for t in range(0, steps, size)]
     return spans[::-1] if reverse else spans
 
@@ -252,8 +253,9 @@ class Network:
         run = self._kernel.forward if batch is None else self._kernel.forward_batch
         inp = xs
         spans = [(t0 + start, t1 + start)
-                 for t0, t1 in _chunks(steps - start, self._work_per_step * (batch or 1))]
-        with np.errstate(all="ignore"), _BLAS.limit(limits=1, user_api="blas"):
+                 for t0, t1 in _chunks(steps - start, self._work_per_step * (batch or 1),
+                                       batched=batch is not None)]
+        with np.errstate(all="ignore"), single_blas_thread():
             for k, p in enumerate(self._layers):
                 h_prev, c_prev = h0[k], None if c0 is None else c0[k]
                 if start:
@@ -379,7 +381,7 @@ class Network:
              else per_step("d_hidden", d_hidden, hidden_size))
         dz = None
         param_grads: dict[str, np.ndarray] = {}
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), single_blas_thread():
             if d_output is not None or d_logits is not None:
                 if cfg.output_size is None:
                     raise EngineError("d_output given but the network has no readout")
@@ -398,9 +400,8 @@ class Network:
                 else:
                     dz_flat = dz.reshape(steps * batch, cfg.output_size)
                     g += (dz_flat @ weight).reshape(g.shape)
-                    with _BLAS.limit(limits=1, user_api="blas"):
-                        param_grads["readout.weight"] = (
-                            dz_flat.T @ top.reshape(steps * batch, hidden_size))
+                    param_grads["readout.weight"] = (
+                        dz_flat.T @ top.reshape(steps * batch, hidden_size))
                     param_grads["readout.bias"] = dz_flat.sum(axis=0)
                     dz = dz.swapaxes(0, 1)
             elif cfg.output_size is not None:
@@ -414,11 +415,11 @@ class Network:
             d_cell = np.empty_like(d_hid) if dcn is not None else None
             d_h0 = np.empty((layers, *lead, hidden_size), dt)
             d_c0 = np.empty_like(d_h0) if dcn is not None else None
-            spans = _chunks(steps, self._work_per_step * (batch or 1), reverse=True)
+            spans = _chunks(steps, self._work_per_step * (batch or 1), reverse=True,
+                            batched=batch is not None)
             pieces: list[tuple[int, LayerGrads]] = []
             run = self._kernel.backward if batch is None else self._kernel.backward_batch
             x_in = trace.input if batch is None else trace.input.swapaxes(0, 1)
-            blas = _BLAS.limit(limits=1, user_api="blas")
             for k in range(layers - 1, -1, -1):
                 layer_in = x_in if k == 0 else trace.buffers["h"][k - 1]
                 g_below = np.empty_like(layer_in)
@@ -428,16 +429,21 @@ class Network:
                     c_start = None
                     if dcn is not None:
                         c_start = trace.c0[k] if t0 == 0 else trace.buffers["c"][k, t0 - 1]
-                    with blas:
-                        res = run(
-                            self._layers[k], layer_in[t0:t1], h_start, c_start,
+                    args = (self._layers[k], layer_in[t0:t1], h_start, c_start,
                             {name: a[k, t0:t1] for name, a in trace.buffers.items()},
-                            g[t0:t1], dh, dc,
-                        )
+                            g[t0:t1], dh, dc)
+                    if batch is None:
+                        res = run(*args)
+                    else:  # the batched kernels write into the results directly
+                        dest = {"hidden": d_hid[k, t0:t1]}
+                        if d_cell is not None:
+                            dest["cell"] = d_cell[k, t0:t1]
+                        res = run(*args, out=dest)
                     dh, dc = res.h0, res.c0
-                    d_hid[k, t0:t1] = res.hidden
-                    if d_cell is not None:
-                        d_cell[k, t0:t1] = res.cell
+                    if batch is None:
+                        d_hid[k, t0:t1] = res.hidden
+                        if d_cell is not None:
+                            d_cell[k, t0:t1] = res.cell
                     g_below[t0:t1] = res.input
                     pieces.append((k, res))
                     if progress is not None:
@@ -458,7 +464,7 @@ class Network:
         def all_param_grads() -> dict[str, np.ndarray]:
             """Summed over chunks; computed only when someone asks for them."""
             out = dict(param_grads)
-            with np.errstate(all="ignore"), _BLAS.limit(limits=1, user_api="blas"):
+            with np.errstate(all="ignore"), single_blas_thread():
                 for k, res in pieces:
                     for name, val in _param_grads(res, cfg.bias).items():
                         kind, part = name.split("_")

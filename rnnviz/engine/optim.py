@@ -23,6 +23,7 @@ import numpy as np
 
 from rnnviz.engine.config import describe
 from rnnviz.engine.errors import EngineError
+from rnnviz.engine.threads import single_blas_thread
 
 CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: clip_coef = max_norm / (total_norm + 1e-6)
 
@@ -343,7 +344,7 @@ def clip_grad_norm(grads: Mapping[str, Any],
     g = _arrays("gradients", grads)
     if not g:
         return {}, 0.0
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), single_blas_thread():
         norms = np.array([np.linalg.norm(a.ravel()) for a in g.values()])
         total = float(np.linalg.norm(norms))
         coef = min(max_norm / (total + CLIP_EPS), 1.0) if not math.isnan(total) else math.nan

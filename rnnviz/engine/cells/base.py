@@ -88,6 +88,10 @@ class LayerGrads:
     h_prev: np.ndarray
     h0: np.ndarray
     c0: np.ndarray | None
+    h_first: np.ndarray | None = None
+    """When given (k, H), ``h_prev`` holds the layer's own states h_1..h_T (rows flattened) and
+    the previous states are h_first followed by all but the last k rows of h_prev: the batched
+    kernels pass their states this way instead of copying them shifted by one step."""
 
 
 def shifted(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
@@ -101,7 +105,13 @@ def shifted(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
 def param_grads(g: LayerGrads, bias: bool) -> dict[str, np.ndarray]:
     """Parameter gradients of one layer as one matmul each over all steps:
     keys "w_ih" (G·H, I), "w_hh" (G·H, H), and "b_ih", "b_hh" (G·H,) with ``bias``."""
-    grads = {"w_ih": g.d_gates_x.T @ g.x, "w_hh": g.d_gates_h.T @ g.h_prev}
+    if g.h_first is None:
+        w_hh = g.d_gates_h.T @ g.h_prev
+    else:
+        k = g.h_first.shape[0]
+        w_hh = g.d_gates_h[k:].T @ g.h_prev[:-k]
+        w_hh += g.d_gates_h[:k].T @ g.h_first
+    grads = {"w_ih": g.d_gates_x.T @ g.x, "w_hh": w_hh}
     if bias:
         grads["b_ih"] = g.d_gates_x.sum(axis=0)
         grads["b_hh"] = g.d_gates_h.sum(axis=0)

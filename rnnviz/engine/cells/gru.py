@@ -146,40 +146,55 @@ def forward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0,
 
 def backward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0,
                    buf: dict[str, np.ndarray], g: np.ndarray, dh_last: np.ndarray,
-                   dc_last) -> LayerGrads:
+                   dc_last, out: dict[str, np.ndarray] | None = None) -> LayerGrads:
     """BPTT through one layer for a time-major batch: x (T, B, I), g (T, B, H) dL/dh_t from
-    outside, dh_last (B, H). Parameter-gradient operands come flattened to (T·B, ·)."""
+    outside, dh_last (B, H). ``out``: an optional "hidden" (T, B, H) array to write dL/dh_t
+    into. Parameter-gradient operands come flattened to (T·B, ·)."""
     steps, batch, hidden = g.shape
+    dt = x.dtype
     r, z = buf["rz"][:, :, 0], buf["rz"][:, :, 1]
     n, hs = buf["n"], buf["h"]
     ghn = buf["gh"][:, :, 2]
-    h_prev = shifted(h0, hs)
-    dn_pre = (1.0 - z) * (1.0 - n * n)
-    coef = np.empty((steps, batch, 3, hidden), x.dtype)
-    coef[:, :, 0] = dn_pre * ghn * r * (1.0 - r)
-    coef[:, :, 1] = (h_prev - n) * z * (1.0 - z)
-    coef[:, :, 2] = dn_pre * r
-    dh_all = np.empty((steps, batch, 1, hidden), x.dtype)  # (B, 1, H) rows broadcast over gates
-    dgh = np.empty((steps, batch, 3, hidden), x.dtype)
-    dgh_flat = dgh.reshape(steps, batch, 3 * hidden)
-    dhn = np.array(dh_last, dtype=x.dtype)
-    tmp = np.empty((batch, hidden), x.dtype)
+    # coef (T, B, 3, H): d(W_hh h + b_hh rows r, z, n) / dh_t, turned in place by the loop into
+    # dL/d(W_hh h_{t-1} + b_hh).
+    coef = np.empty((steps, batch, 3, hidden), dt)
+    dn_pre = coef[:, :, 2]  # first (1 − z)(1 − n²) = d n_pre / d h_t, kept below
+    np.multiply(n, n, out=dn_pre)
+    np.subtract(1.0, dn_pre, out=dn_pre)
+    dn_pre *= np.subtract(1.0, z)
+    dn = dn_pre.copy()
+    np.subtract(1.0, r, out=coef[:, :, 0])
+    coef[:, :, 0] *= r
+    coef[:, :, 0] *= ghn
+    coef[:, :, 0] *= dn
+    cz = coef[:, :, 1]
+    np.subtract(1.0, z, out=cz)
+    cz *= z
+    cz[0] *= h0 - n[0]
+    cz[1:] *= hs[:-1] - n[1:]
+    dn_pre *= r
+    out = out or {}
+    dh_all = out.get("hidden")
+    dh_all = np.empty((steps, batch, hidden), dt) if dh_all is None else dh_all
+    dgh_flat = coef.reshape(steps, batch, 3 * hidden)
+    dhn = np.array(dh_last, dtype=dt)
+    tmp = np.empty((batch, hidden), dt)
     w = p.w_hh
-    rows = zip(dh_all[::-1, :, 0], dh_all[::-1], g[::-1], coef[::-1], dgh[::-1],
-               dgh_flat[::-1], z[::-1], strict=True)
-    for dh, dh3, gt, k, d, dflat, zt in rows:
+    rows = zip(dh_all[::-1], dh_all[::-1, :, None], g[::-1], coef[::-1], dgh_flat[::-1],
+               z[::-1], strict=True)
+    for dh, dh1, gt, k, dflat, zt in rows:
         np.add(gt, dhn, out=dh)
-        np.multiply(k, dh3, out=d)
+        np.multiply(k, dh1, out=k)
         np.dot(dflat, w, out=dhn)
         np.multiply(dh, zt, out=tmp)
         np.add(dhn, tmp, out=dhn)
-    dh_all = dh_all[:, :, 0]
-    flat_h = dgh.reshape(steps * batch, 3 * hidden)
+    flat_h = coef.reshape(steps * batch, 3 * hidden)
     dgx = flat_h.copy()
-    dgx[:, 2 * hidden:] = (dn_pre * dh_all).reshape(steps * batch, hidden)
-    d_in = (dgx @ p.w_ih).reshape(steps, batch, -1)
+    np.multiply(dn, dh_all, out=dn)
+    dgx[:, 2 * hidden:] = dn.reshape(steps * batch, hidden)
+    d_in = (dgx @ p.w_ih).reshape(steps, batch, x.shape[2])
     return LayerGrads(dh_all, None, d_in, dgx, flat_h, x.reshape(steps * batch, -1),
-                      h_prev.reshape(steps * batch, hidden), dhn, None)
+                      hs.reshape(steps * batch, hidden), dhn, None, h_first=h0)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c):

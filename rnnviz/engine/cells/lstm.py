@@ -163,14 +163,17 @@ def forward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
 
 def backward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                    buf: dict[str, np.ndarray], g: np.ndarray, dh_last: np.ndarray,
-                   dc_last: np.ndarray) -> LayerGrads:
+                   dc_last: np.ndarray, out: dict[str, np.ndarray] | None = None) -> LayerGrads:
     """BPTT through one layer for a time-major batch: x (T, B, I), g (T, B, H) dL/dh_t from
-    outside, dh_last, dc_last (B, H). Parameter-gradient operands come flattened to (T·B, ·)."""
+    outside, dh_last, dc_last (B, H). ``out``: optional "hidden", "cell" (T, B, H) arrays to
+    write dL/dh_t, dL/dc_t into. Parameter-gradient operands come flattened to (T·B, ·)."""
     steps, batch, hidden = g.shape
+    dt = x.dtype
     act, cs, tc, hs = buf["act"], buf["c"], buf["tc"], buf["h"]
     i, f, gg, o = act[:, :, 0], act[:, :, 1], act[:, :, 2], act[:, :, 3]
-    # The same coefficients as the single-sequence loop, for all steps and sequences at once.
-    coef = np.empty((steps, batch, 4, hidden), x.dtype)
+    # The single-sequence loop's coefficients, for all steps and sequences at once; the loop
+    # then turns them, in place, into the pre-activation gradients.
+    coef = np.empty((steps, batch, 4, hidden), dt)
     ci, cf, cg, co = coef[:, :, 0], coef[:, :, 1], coef[:, :, 2], coef[:, :, 3]
     np.subtract(1.0, i, out=ci)
     ci *= i
@@ -188,28 +191,29 @@ def backward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray
     coef_c = np.multiply(tc, tc)
     np.subtract(1.0, coef_c, out=coef_c)
     coef_c *= o
-    dh_all = np.empty((steps, batch, hidden), x.dtype)
-    dc_all = np.empty((steps, batch, 1, hidden), x.dtype)  # (B, 1, H) rows broadcast over gates
-    dpre = np.empty((steps, batch, 4, hidden), x.dtype)
-    dpre_flat = dpre.reshape(steps, batch, 4 * hidden)
-    dhn = np.array(dh_last, dtype=x.dtype)
-    dcn = np.array(dc_last, dtype=x.dtype)
+    out = out or {}
+    dh_all = out.get("hidden")
+    dh_all = np.empty((steps, batch, hidden), dt) if dh_all is None else dh_all
+    dc_all = out.get("cell")
+    dc_all = np.empty((steps, batch, hidden), dt) if dc_all is None else dc_all
+    dpre_flat = coef.reshape(steps, batch, 4 * hidden)
+    dhn = np.array(dh_last, dtype=dt)
+    dcn = np.array(dc_last, dtype=dt)
     w = p.w_hh
-    rows = zip(dh_all[::-1], g[::-1], dc_all[::-1], dc_all[::-1, :, 0], coef_c[::-1],
-               coef[::-1, :, :3], coef[::-1, :, 3], dpre[::-1, :, :3], dpre[::-1, :, 3],
-               dpre_flat[::-1], f[::-1], strict=True)
-    for dh, gt, dc3, dc, cct, k3, ko, d3, do, dp, ft in rows:
+    rows = zip(dh_all[::-1], g[::-1], dc_all[::-1], dc_all[::-1, :, None], coef_c[::-1],
+               coef[::-1, :, :3], coef[::-1, :, 3], dpre_flat[::-1], f[::-1], strict=True)
+    for dh, gt, dc, dc1, cct, k3, ko, dp, ft in rows:
         np.add(gt, dhn, out=dh)
         np.multiply(dh, cct, out=dc)
         np.add(dc, dcn, out=dc)
-        np.multiply(k3, dc3, out=d3)
-        np.multiply(ko, dh, out=do)
+        np.multiply(k3, dc1, out=k3)  # dL/d(i, f, g pre-activations) = coef ⊙ dc_t
+        np.multiply(ko, dh, out=ko)  # dL/d(o pre-activation) = coef ⊙ dh_t
         np.multiply(dc, ft, out=dcn)
         np.dot(dp, w, out=dhn)
-    flat = dpre.reshape(steps * batch, 4 * hidden)
-    d_in = (flat @ p.w_ih).reshape(steps, batch, -1)
-    return LayerGrads(dh_all, dc_all[:, :, 0], d_in, flat, flat, x.reshape(steps * batch, -1),
-                      shifted(h0, hs).reshape(steps * batch, hidden), dhn, dcn)
+    flat = coef.reshape(steps * batch, 4 * hidden)
+    d_in = (flat @ p.w_ih).reshape(steps, batch, x.shape[2])
+    return LayerGrads(dh_all, dc_all, d_in, flat, flat, x.reshape(steps * batch, -1),
+                      hs.reshape(steps * batch, hidden), dhn, dcn, h_first=h0)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c: np.ndarray):

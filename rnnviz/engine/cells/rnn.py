@@ -85,29 +85,31 @@ def forward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0,
 
 def backward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0,
                    buf: dict[str, np.ndarray], g: np.ndarray, dh_last: np.ndarray,
-                   dc_last) -> LayerGrads:
+                   dc_last, out: dict[str, np.ndarray] | None = None) -> LayerGrads:
     """BPTT through one layer for a time-major batch: x (T, B, I), g (T, B, H) dL/dh_t from
-    outside the recurrence, dh_last (B, H). The parameter-gradient operands come flattened to
-    (T·B, ·), so that each parameter gradient is one matmul summing over steps and sequences."""
+    outside the recurrence, dh_last (B, H). ``out``: an optional "hidden" (T, B, H) array to
+    write dL/dh_t into. The parameter-gradient operands come flattened to (T·B, ·), so that each
+    parameter gradient is one matmul summing over steps and sequences."""
     hs = buf["h"]
     steps, batch, hidden = hs.shape
+    # d act / d pre, turned in place by the loop into dL/d pre
     if p.relu:
-        deriv = (buf["pre"] > 0).astype(x.dtype)
+        da_all = (buf["pre"] > 0).astype(x.dtype)
     else:
-        deriv = np.multiply(hs, hs)
-        np.subtract(1.0, deriv, out=deriv)
-    dh_all = np.empty_like(hs)
-    da_all = np.empty_like(hs)
+        da_all = np.multiply(hs, hs)
+        np.subtract(1.0, da_all, out=da_all)
+    dh_all = (out or {}).get("hidden")
+    dh_all = np.empty_like(hs) if dh_all is None else dh_all
     dhn = np.array(dh_last, dtype=x.dtype)
     w = p.w_hh
-    for dh, gt, da, dt in zip(dh_all[::-1], g[::-1], da_all[::-1], deriv[::-1], strict=True):
+    for dh, gt, da in zip(dh_all[::-1], g[::-1], da_all[::-1], strict=True):
         np.add(gt, dhn, out=dh)
-        np.multiply(dh, dt, out=da)
+        np.multiply(da, dh, out=da)
         np.dot(da, w, out=dhn)
     flat = da_all.reshape(steps * batch, hidden)
-    d_in = (flat @ p.w_ih).reshape(steps, batch, -1)
+    d_in = (flat @ p.w_ih).reshape(steps, batch, x.shape[2])
     return LayerGrads(dh_all, None, d_in, flat, flat, x.reshape(steps * batch, -1),
-                      shifted(h0, hs).reshape(steps * batch, hidden), dhn, None)
+                      hs.reshape(steps * batch, hidden), dhn, None, h_first=h0)
 
 
 def step(p: LayerParams, x_t: np.ndarray, h: np.ndarray, c):
