@@ -16,6 +16,12 @@ Per-step gradients cannot come from one multi-layer ``nn.*`` call per step: insi
 layer l feeds layer l+1 (and an LSTM's h_t is computed from c_t) without passing through the
 returned state tensors, so their ``.grad`` would miss those paths. The script asserts that the
 unrolled run reproduces the full-sequence run's outputs and gradients to 1e-12.
+
+Batched fixtures do the same with batch-first modules on B=3 sequences (and masks that count
+only some steps, as torch's mean over ``y[mask]``). Beside the networks: ten steps of each
+``torch.optim`` optimiser variant on fixed gradients, ``clip_grad_norm_``, and ten whole training
+updates (module + Linear, MSE at the last step, clipping, Adam) per cell. Unchanged files are left
+as they are, so re-running the script touches nothing unless torch's results change.
 """
 
 from __future__ import annotations

@@ -38,6 +38,12 @@ def describe(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _name(key: Any, limit: int = 40) -> str:
+    """A setting's name for a message: on one line, and not too long."""
+    text = " ".join(key.split()) if isinstance(key, str) else describe(key)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _positive_int(name: str, value: Any, upper: int) -> int:
     """``value`` as an int in 1..upper, else EngineError (never OverflowError for inf, NaN or a
     huge number read from a file)."""
@@ -136,7 +142,7 @@ class NetworkConfig:
         if not isinstance(data, Mapping):
             raise EngineError(f"network settings must be a mapping, got {describe(data)}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(describe(k) for k in data if k not in known)
+        unknown = sorted(_name(k) for k in data if k not in known)
         if unknown:
             raise EngineError(f"unknown network setting(s): {', '.join(unknown)}")
         return cls(**data)
