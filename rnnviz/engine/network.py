@@ -22,6 +22,7 @@ from rnnviz.engine.trace import (
     State,
     StepRecord,
     Trace,
+    all_finite,
     first_nonfinite,
     freeze,
     readonly_mapping,
@@ -288,7 +289,9 @@ class Network:
             h0=freeze(h0), c0=freeze(c0),
             hidden=freeze(hidden), cell=freeze(cell), gates=readonly_mapping(dict(gates)),
             logits=freeze(logits), output=freeze(output),
-            nonfinite_step=first_nonfinite(hidden, cell, output),
+            # (the contiguous buffers are summed faster than the batch-first views)
+            nonfinite_step=(None if all_finite(buf["h"], buf.get("c"), output)
+                            else first_nonfinite(hidden, cell, output)),
             buffers=readonly_mapping(dict(buf)), params_key=self._params_key,
         )
 
@@ -455,6 +458,7 @@ class Network:
                 g = g_below
         for a in (d_hid, d_cell, g, dz):
             freeze(a)
+        finite = all_finite(d_hid, d_cell)  # on the contiguous arrays, before any view
         if batch is not None:  # batch-first (read-only) views of the time-major results
             d_hid = d_hid.swapaxes(1, 2)
             d_cell = None if d_cell is None else d_cell.swapaxes(1, 2)
@@ -477,7 +481,8 @@ class Network:
         return Grads(
             hidden=freeze(d_hid), cell=freeze(d_cell), input=freeze(g),
             h0=freeze(d_h0), c0=freeze(d_c0), d_logits=freeze(dz),
-            nonfinite_step=first_nonfinite(d_hid, d_cell), params_fn=all_param_grads,
+            nonfinite_step=None if finite else first_nonfinite(d_hid, d_cell),
+            params_fn=all_param_grads,
         )
 
     # ---- losses -----------------------------------------------------------------------------

@@ -17,6 +17,13 @@ def freeze(a: np.ndarray | None) -> np.ndarray | None:
     return a
 
 
+def all_finite(*arrays: np.ndarray | None) -> bool:
+    """Whether every element of every array is finite, in one cheap pass each: a finite sum
+    needs every element finite (a huge but finite sum that overflows answers False)."""
+    with np.errstate(all="ignore"):
+        return all(a is None or a.size == 0 or bool(np.isfinite(np.sum(a))) for a in arrays)
+
+
 def first_nonfinite(*arrays: np.ndarray | None) -> int | None:
     """The first step t at which any array holds a NaN or Inf; None when all are finite.
 
@@ -25,11 +32,7 @@ def first_nonfinite(*arrays: np.ndarray | None) -> int | None:
     """
     first: int | None = None
     for a in arrays:
-        if a is None or a.size == 0:
-            continue
-        with np.errstate(all="ignore"):
-            total = np.sum(a)
-        if np.isfinite(total):  # a finite sum needs every element finite: one cheap pass
+        if a is None or a.size == 0 or all_finite(a):
             continue
         bad = ~np.isfinite(a)
         others = tuple(k for k in range(a.ndim) if k != a.ndim - 2)

@@ -173,20 +173,15 @@ def backward_batch(p: LayerParams, x: np.ndarray, h0: np.ndarray, c0: np.ndarray
     i, f, gg, o = act[:, :, 0], act[:, :, 1], act[:, :, 2], act[:, :, 3]
     # The single-sequence loop's coefficients, for all steps and sequences at once; the loop
     # then turns them, in place, into the pre-activation gradients.
-    coef = np.empty((steps, batch, 4, hidden), dt)
+    coef = np.subtract(1.0, act)  # σ' = s(1 − s) for i, f, o in two passes over all gates
+    coef *= act
     ci, cf, cg, co = coef[:, :, 0], coef[:, :, 1], coef[:, :, 2], coef[:, :, 3]
-    np.subtract(1.0, i, out=ci)
-    ci *= i
     ci *= gg
-    np.subtract(1.0, f, out=cf)
-    cf *= f
     cf[0] *= c0
     cf[1:] *= cs[:-1]
     np.multiply(gg, gg, out=cg)
     np.subtract(1.0, cg, out=cg)
     cg *= i
-    np.subtract(1.0, o, out=co)
-    co *= o
     co *= tc
     coef_c = np.multiply(tc, tc)
     np.subtract(1.0, coef_c, out=coef_c)
