@@ -97,7 +97,7 @@ class Network:
                  forget_bias: float | None = None) -> None:
         try:
             dtype = str(np.dtype(dtype))
-        except TypeError:
+        except (TypeError, ValueError):
             pass  # refused with its value by NetworkConfig
         config = NetworkConfig(
             cell=cell, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
@@ -317,7 +317,8 @@ class Network:
         return int(changed[0]) if changed.size else xs.shape[0]
 
     def step(self, x_t: Any, state: State | None = None) -> tuple[State, StepRecord]:
-        """Advance one timestep from ``state`` (None: zeros). x_t (I,)."""
+        """Advance one sequence one timestep from ``state`` (None: zeros). x_t (I,); the state
+        h, c (L, H). (Batches run whole sequences through :meth:`forward`.)"""
         cfg = self._config
         x_t = _as_array("x_t", x_t, (cfg.input_size,), self._dtype)
         if state is None:
