@@ -279,8 +279,9 @@ class Network:
                     logits += bias
                 else:  # from the time-major top layer, one matmul over every step
                     top = buf["h"][-1].reshape(steps * batch, cfg.hidden_size)
-                    logits = (top @ weight.T).reshape(steps, batch, cfg.output_size).swapaxes(0, 1)
-                    logits += bias
+                    z = top @ weight.T
+                    z += bias
+                    logits = freeze(z).reshape(steps, batch, cfg.output_size).swapaxes(0, 1)
                 output = apply_readout(logits, cfg.readout)
         for a in (*buf.values(), xs, logits):
             freeze(a)  # views taken before were writable: freeze them too
@@ -407,7 +408,7 @@ class Network:
                     param_grads["readout.weight"] = (
                         dz_flat.T @ top.reshape(steps * batch, hidden_size))
                     param_grads["readout.bias"] = dz_flat.sum(axis=0)
-                    dz = dz.swapaxes(0, 1)
+                    dz = freeze(dz).swapaxes(0, 1)  # batch-first, read-only to its base
             elif cfg.output_size is not None:
                 param_grads["readout.weight"] = np.zeros((cfg.output_size, hidden_size), dt)
                 param_grads["readout.bias"] = np.zeros(cfg.output_size, dt)

@@ -204,13 +204,23 @@ def test_nonfinite_step_of_a_batch_is_the_first_step_any_sequence_is_bad():
     assert net.backward(net.forward(np.zeros((3, 10, 1))), d_hidden=g).nonfinite_step == 0
 
 
-def test_batched_trace_and_grads_are_read_only():
-    net = Network(cell="gru", input_size=1, hidden_size=2, output_size=1)
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_batched_trace_and_grads_are_read_only(cell):
+    """The batch-first arrays are views of time-major buffers: neither they nor their bases
+    can be written."""
+    net = Network(cell=cell, input_size=1, hidden_size=2, output_size=1)
     _, trace, grads = net.loss_and_grads(np.ones((2, 3, 1)), np.ones((2, 3)))
-    for a in (trace.hidden, trace.input, trace.output, trace.gates["z"], grads.hidden,
-              grads.input, grads.params["weight_hh_l0"]):
+    arrays = [trace.hidden, trace.input, trace.output, trace.logits, trace.h_n, grads.hidden,
+              grads.input, grads.h0, grads.d_logits, grads.hidden_norm, *trace.gates.values(),
+              *grads.params.values()]
+    if cell == "lstm":
+        arrays += [trace.cell, trace.c_n, grads.cell, grads.c0]
+    for a in arrays:
         with pytest.raises(ValueError):
             a[(0,) * a.ndim] = 1.0
+        while a is not None:
+            assert not a.flags.writeable
+            a = a.base
 
 
 def test_batched_inputs_are_copied_not_kept():
