@@ -1,4 +1,6 @@
-"""The NumPy engine: RNN / LSTM / GRU networks, forward traces and backpropagation through time.
+"""The NumPy engine: RNN / LSTM / GRU networks, forward traces and backpropagation through time,
+for one sequence (T, I) or a batch (B, T, I); optimisers and gradient clipping live in
+:mod:`rnnviz.engine.optim`.
 
 No Qt here, and nothing that knows about sessions or files.
 """

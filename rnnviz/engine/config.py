@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+
+import numpy as np
 
 from rnnviz.engine.activations import READOUT_ACTIVATIONS
 from rnnviz.engine.cells import CELL_TYPES, GATE_COUNT
@@ -17,24 +21,59 @@ MAX_LAYERS = 16
 MAX_INPUT = 65536
 
 
+def describe(value: Any, limit: int = 40) -> str:
+    """A short, one-line description of a value for an error message.
+
+    Safe for anything a parsed file can hold: integers too long for Python's int-to-string limit,
+    inf and NaN, long or multi-line strings, containers.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**18:
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+        return f"a {'negative ' if value < 0 else ''}number of about {digits} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # e.g. a huge int nested in a container
+        text = f"a {type(value).__name__}"
+    text = " ".join(text.split())  # one line, whatever the value held
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _name(key: Any, limit: int = 40) -> str:
+    """A setting's name for a message: on one line, and not too long."""
+    text = " ".join(key.split()) if isinstance(key, str) else describe(key)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _positive_int(name: str, value: Any, upper: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-        raise EngineError(f"{name} must be a whole number, got {value!r}")
+    """``value`` as an int in 1..upper, else EngineError (never OverflowError for inf, NaN or a
+    huge number read from a file)."""
+    if isinstance(value, bool | np.bool_):
+        whole = False
+    elif isinstance(value, numbers.Integral):
+        whole = True
+    else:
+        whole = (isinstance(value, numbers.Real) and math.isfinite(value)
+                 and float(value).is_integer())
+    if not whole:
+        raise EngineError(f"{name} must be a whole number, got {describe(value)}")
     value = int(value)
     if not 1 <= value <= upper:
-        raise EngineError(f"{name} must be between 1 and {upper}, got {value}")
+        raise EngineError(f"{name} must be between 1 and {upper}, got {describe(value)}")
     return value
 
 
 def _optional_float(name: str, value: Any, minimum: float | None = None) -> float | None:
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise EngineError(f"{name} must be a number, got {value!r}")
     try:
         value = float(value)
-    except (TypeError, ValueError):
-        raise EngineError(f"{name} must be a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise EngineError(f"{name} must be a finite number, got {describe(value)}") from None
     if not math.isfinite(value) or (minimum is not None and value < minimum):
-        raise EngineError(f"{name} must be a finite number >= {minimum}, got {value}")
+        bound = "" if minimum is None else f" >= {minimum}"
+        raise EngineError(f"{name} must be a finite number{bound}, got {value}")
     return value
 
 
@@ -58,7 +97,8 @@ class NetworkConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         if self.cell not in CELL_TYPES:
-            raise EngineError(f"cell must be one of {', '.join(CELL_TYPES)}, got {self.cell!r}")
+            raise EngineError(
+                f"cell must be one of {', '.join(CELL_TYPES)}, got {describe(self.cell)}")
         set_(self, "input_size", _positive_int("input_size", self.input_size, MAX_INPUT))
         set_(self, "hidden_size", _positive_int("hidden_size", self.hidden_size, MAX_HIDDEN))
         set_(self, "num_layers", _positive_int("num_layers", self.num_layers, MAX_LAYERS))
@@ -67,15 +107,20 @@ class NetworkConfig:
         set_(self, "bias", bool(self.bias))
         if self.readout not in READOUT_ACTIVATIONS:
             raise EngineError(
-                f"readout must be one of {', '.join(READOUT_ACTIVATIONS)}, got {self.readout!r}"
+                f"readout must be one of {', '.join(READOUT_ACTIVATIONS)}, "
+                f"got {describe(self.readout)}"
             )
-        if str(self.dtype) not in DTYPES:
-            raise EngineError(f"dtype must be float64 or float32, got {self.dtype!r}")
+        if not isinstance(self.dtype, str | np.dtype) or str(self.dtype) not in DTYPES:
+            raise EngineError(f"dtype must be float64 or float32, got {describe(self.dtype)}")
         set_(self, "dtype", str(self.dtype))
         if self.init not in INITIALISERS:
-            raise EngineError(f"init must be one of {', '.join(INITIALISERS)}, got {self.init!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise EngineError(f"seed must be a non-negative whole number, got {self.seed!r}")
+            raise EngineError(
+                f"init must be one of {', '.join(INITIALISERS)}, got {describe(self.init)}")
+        if (isinstance(self.seed, bool | np.bool_) or not isinstance(self.seed, numbers.Integral)
+                or self.seed < 0):
+            raise EngineError(
+                f"seed must be a non-negative whole number, got {describe(self.seed)}")
+        set_(self, "seed", int(self.seed))
         set_(self, "recurrent_scale",
              _optional_float("recurrent_scale", self.recurrent_scale, minimum=0.0))
         set_(self, "forget_bias", _optional_float("forget_bias", self.forget_bias))
@@ -94,8 +139,10 @@ class NetworkConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkConfig:
         """Build from a mapping; unknown keys are refused with their names."""
+        if not isinstance(data, Mapping):
+            raise EngineError(f"network settings must be a mapping, got {describe(data)}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(_name(k) for k in data if k not in known)
         if unknown:
             raise EngineError(f"unknown network setting(s): {', '.join(unknown)}")
         return cls(**data)

@@ -26,6 +26,25 @@ PLAIN_FIXTURES = [
 READOUT_FIXTURES = [
     f"readout_{cell}_{loss}.npz" for cell in ("lstm", "gru") for loss in ("mse", "ce")
 ]
+BATCH_FIXTURES = [
+    f"batch_{cell}_L{layers}.npz"
+    for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru")
+    for layers in (1, 2)
+]
+BATCH_READOUT_FIXTURES = [
+    "batch_readout_lstm_mse_all_mask.npz",
+    "batch_readout_gru_ce_all_mask.npz",
+    "batch_readout_rnn_tanh_mse_last.npz",
+    "batch_readout_rnn_relu_ce_last.npz",
+]
+OPTIM_FIXTURES = [
+    f"optim_{stem}.npz"
+    for stem in ("sgd", "sgd_momentum", "sgd_dampening_wd", "sgd_nesterov_wd", "adam", "adam_wd",
+                 "adam_low_beta1", "rmsprop", "rmsprop_momentum_wd", "rmsprop_centered")
+]
+TRAIN_FIXTURES = [f"train_{cell}.npz" for cell in ("rnn_tanh", "lstm", "gru")]
+ALL_FIXTURES = (PLAIN_FIXTURES + READOUT_FIXTURES + BATCH_FIXTURES + BATCH_READOUT_FIXTURES
+                + OPTIM_FIXTURES + TRAIN_FIXTURES + ["clip_grad_norm.npz"])
 
 
 def load(name: str) -> dict[str, np.ndarray]:
@@ -61,7 +80,8 @@ def close(actual, fx: dict[str, np.ndarray], key: str, label: str) -> None:
 
 
 def check_states_and_grads(trace, grads, fx: dict[str, np.ndarray], label: str) -> None:
-    """Forward states and every gradient the fixture holds, for any fixture kind."""
+    """Forward states and every gradient the fixture holds, for any fixture kind (batched
+    fixtures hold (B, T, ·) sequences and (L, B, T, H) states, as the engine's batched trace)."""
     is_lstm = str(fx["cell"]) == "lstm"
     close(trace.hidden[-1], fx, "output", label)
     close(trace.hidden, fx, "trace.hidden", label)
@@ -92,7 +112,7 @@ def check_states_and_grads(trace, grads, fx: dict[str, np.ndarray], label: str) 
 
 def test_fixture_directory_is_complete():
     found = {p.name for p in GOLDEN.glob("*.npz")}
-    assert found == set(PLAIN_FIXTURES + READOUT_FIXTURES)
+    assert found == set(ALL_FIXTURES)
 
 
 @pytest.mark.parametrize("name", PLAIN_FIXTURES)
@@ -124,6 +144,38 @@ def test_backward_from_output_gradient_matches_torch(name: str):
     net = build(fx)
     trace = net.forward(fx["x"], fx["h0"], fx.get("c0"))
     grads = net.backward(trace, d_output=fx["grad.readout_output"])
+    check_states_and_grads(trace, grads, fx, name)
+
+
+@pytest.mark.parametrize("name", BATCH_FIXTURES)
+def test_batched_forward_and_bptt_match_torch(name: str):
+    fx = load(name)
+    assert fx["x"].shape == (int(fx["batch"]), 7, 3)
+    net = build(fx)
+    trace = net.forward(fx["x"], fx["h0"], fx.get("c0"))
+    assert trace.hidden.shape == fx["trace.hidden"].shape  # (L, B, T, H)
+    grads = net.backward(trace, d_hidden=fx["G"])
+    check_states_and_grads(trace, grads, fx, name)
+
+
+@pytest.mark.parametrize("name", BATCH_READOUT_FIXTURES)
+def test_batched_loss_with_mask_matches_torch(name: str):
+    """torch's mean over y[mask] (mse) or z[mask] (cross-entropy): the loss, the readout and
+    every gradient, summed over the batch, to 1e-10."""
+    fx = load(name)
+    net = build(fx)
+    loss, trace, grads = net.loss_and_grads(
+        fx["x"], fx["target"], loss=str(fx["loss_name"]), where=str(fx["where"]),
+        mask=fx.get("mask"),
+    )
+    if "mask" in fx:
+        assert not fx["mask"][0].any() and fx["mask"][1:].any()  # one sequence counts nowhere
+    close(loss, fx, "loss", name)
+    close(trace.logits, fx, "logits", name)
+    close(trace.output, fx, "readout_output", name)
+    check_states_and_grads(trace, grads, fx, name)
+    # the same gradients fed in from outside as dL/dy
+    grads = net.backward(net.forward(fx["x"]), d_output=fx["grad.readout_output"])
     check_states_and_grads(trace, grads, fx, name)
 
 

@@ -1,9 +1,11 @@
 """The engine against centred finite differences and against itself (step vs forward, dtypes)."""
 
+import json
+
 import numpy as np
 import pytest
 
-from rnnviz.engine import CELL_TYPES, EngineError, Network
+from rnnviz.engine import CELL_TYPES, EngineError, Network, NetworkConfig
 from rnnviz.engine.init import spectral_radius
 
 CONFIGS = [(c, n, b) for c in CELL_TYPES for n in (1, 2) for b in (True, False)]
@@ -37,7 +39,7 @@ def test_every_parameter_gradient_matches_finite_differences(cell, layers, bias)
     h0 = rng.standard_normal((layers, 4)) * 0.5
     c0 = rng.standard_normal((layers, 4)) * 0.5 if cell == "lstm" else None
     loss, _, grads = net.loss_and_grads(x, target, "mse", "all", h0=h0, c0=c0)
-    params = net.state_dict()
+    params = {k: v.copy() for k, v in net.state_dict().items()}
 
     def f():
         net.load_state_dict(params)
@@ -86,7 +88,7 @@ def test_cross_entropy_last_step_gradient(cell):
     expected = -(z[2] - np.log(np.sum(np.exp(z))))
     assert loss == pytest.approx(expected, rel=1e-12)
     np.testing.assert_allclose(trace.output.sum(axis=1), 1.0)
-    params = net.state_dict()
+    params = {k: v.copy() for k, v in net.state_dict().items()}
     key = "weight_hh_l0"
 
     def f():
@@ -162,8 +164,10 @@ def test_trace_is_read_only():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda n: n.forward(np.zeros((5, 2))), r"x must have shape \(T, 3\), got \(5, 2\)"),
-        (lambda n: n.forward(np.zeros(5)), r"x must have shape \(T, 3\), got \(5,\)"),
+        (lambda n: n.forward(np.zeros((5, 2))),
+         r"x must have shape \(T, 3\) or \(B, T, 3\), got \(5, 2\)"),
+        (lambda n: n.forward(np.zeros(5)),
+         r"x must have shape \(T, 3\) or \(B, T, 3\), got \(5,\)"),
         (lambda n: n.forward(np.zeros((5, 3)), h0=np.zeros(4)), r"h0 must have shape \(1, 4\)"),
         (lambda n: n.forward(np.zeros((5, 3)), c0=np.zeros((2, 4))), r"c0 must have shape"),
         (lambda n: n.backward(n.forward(np.zeros((5, 3))), d_hidden=np.zeros((4, 4))),
@@ -288,3 +292,41 @@ def test_cell_norm_is_the_norm_of_each_step_cell_state():
     np.testing.assert_allclose(trace.cell_norm, np.sqrt((trace.cell**2).sum(axis=2)))
     assert Network(cell="gru", input_size=1, hidden_size=3).forward(np.ones((4, 1))).cell_norm \
         is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("hidden_size", json.loads("1e400"), "hidden_size must be a whole number, got inf"),
+        ("input_size", json.loads("-1e400"), "input_size must be a whole number, got -inf"),
+        ("num_layers", float("nan"), "num_layers must be a whole number, got nan"),
+        ("hidden_size", 10**5000,
+         "hidden_size must be between 1 and 4096, got a number of about 5001 digits"),
+        ("num_layers", -(10**30),
+         "num_layers must be between 1 and 16, got a negative number of about 31 digits"),
+        ("output_size", 1e300,
+         "output_size must be between 1 and 65536, got a number of about 301 digits"),
+        ("recurrent_scale", 10**400,
+         "recurrent_scale must be a finite number, got a number of about 401 digits"),
+        ("forget_bias", json.loads("-1e400"), "forget_bias must be a finite number, got -inf"),
+        ("seed", -(10**5000),
+         "seed must be a non-negative whole number, got a negative number of about 5001 digits"),
+        ("seed", json.loads("1e400"), "seed must be a non-negative whole number, got inf"),
+        ("cell", "lstm\nx" * 30, "cell must be one of rnn_tanh, rnn_relu, lstm, gru, got 'lstm"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else type(v).__name__,
+)
+def test_config_values_too_large_or_not_numbers_give_one_line_engine_errors(setting, value,
+                                                                              message):
+    """Values a JSON file can hold (1e400 parses as inf) are refused in one line, never with
+    OverflowError or Python's integer-string ValueError."""
+    with pytest.raises(EngineError) as info:
+        NetworkConfig.from_dict({setting: value})
+    text = str(info.value)
+    assert text.startswith(message) and "\n" not in text and len(text) < 120
+
+
+def test_config_accepts_whole_floats_and_numpy_integers():
+    cfg = NetworkConfig(hidden_size=8.0, input_size=np.int64(3), seed=np.uint32(7))
+    assert (cfg.hidden_size, cfg.input_size, cfg.seed) == (8, 3, 7)
+    assert all(type(v) is int for v in (cfg.hidden_size, cfg.input_size, cfg.seed))
