@@ -97,17 +97,24 @@ class FlipFlopTask(Task):
         self.echo_level = echo
 
     def _sample(self, rng: np.random.Generator, batch: int) -> Batch:
-        steps, bits = self.steps, self.bits
-        pulse = rng.random((batch, steps, bits)) < self.p_pulse
+        steps, bits, p = self.steps, self.bits, self.p_pulse
+        # one uniform draw decides both: a pulse where u < p, negative where u < p/2 (given a
+        # pulse, u is uniform on [0, p), so the sign is a fair coin)
+        u = rng.random((batch, steps, bits))
+        pulse = u < p
+        negative = u < 0.5 * p
         if self.options["start_pulse"]:
+            # a forced pulse where none was drawn: u is then uniform on [p, 1), halve that
+            first = u[:, 0, :]
+            negative[:, 0, :] = np.where(pulse[:, 0, :], negative[:, 0, :],
+                                         first < 0.5 * (1.0 + p))
             pulse[:, 0, :] = True
-        signs = np.where(rng.random((batch, steps, bits)) < 0.5, -1.0, 1.0)
-        inputs = np.where(pulse, signs, 0.0)
-        # the step of each channel's latest pulse at or before t (−1 before the first)
-        t = np.arange(steps)[None, :, None]
-        latest = np.maximum.accumulate(np.where(pulse, t, -1), axis=1)
-        held = np.take_along_axis(inputs, np.maximum(latest, 0), axis=1)
-        targets = np.where(latest >= 0, held, 0.0)
+        inputs = np.where(pulse, np.where(negative, -1.0, 1.0), 0.0)
+        # the flat position of each entry's latest pulse at or before t; −1 (before the first
+        # pulse) picks the 0 appended at the end
+        pos = np.where(pulse, np.arange(inputs.size).reshape(inputs.shape), -1)
+        np.maximum.accumulate(pos, axis=1, out=pos)
+        targets = np.append(inputs.ravel(), 0.0)[pos]
         return Batch(inputs, targets, np.ones((batch, steps), bool))
 
     def _success(self, out: np.ndarray, batch: Batch) -> float:

@@ -47,7 +47,8 @@ def _check_data(task: str, data: Any) -> np.ndarray:
 
 
 class NextStepTask(Task):
-    """Next-step prediction on windows of one (N, I) sequence.
+    """Next-step prediction on windows of one (N, I) sequence (the next-input prediction of
+    Elman 1990, "Finding structure in time", on the user's own data).
 
     A window at start s has inputs x_s..x_{s+T−1} and targets x_{s+1}..x_{s+T} (every channel,
     so O = I); every step carries a target and the loss is MSE over all of them. The sequence is
@@ -66,7 +67,8 @@ class NextStepTask(Task):
     name = "next_step"
     title = "Next-step prediction"
     summary = "predict x(t+1) from x(0..t) on windows of your own sequence"
-    reference = "next-step (one-step-ahead) prediction of a given series"
+    reference = ("prediction of the next input, as in Elman (1990), Finding structure in time, "
+                 "Cognitive Science 14(2)")
     loss = "mse"
     where = "all"
     success_name = "1 − MSE/baseline"

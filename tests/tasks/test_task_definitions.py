@@ -319,6 +319,15 @@ def test_flip_flop_pulses_are_sparse_and_signs_balanced():
     assert within(signs, 0.0)
 
 
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_flip_flop_start_pulse_signs_are_fair(p):
+    task = make_task("flip_flop", 5, p_pulse=p)
+    first = task.sample(RNG(21), 20_000).inputs[:, 0]
+    assert np.all(np.abs(first) == 1.0)
+    assert within(first, 0.0)
+    assert abs(first.mean()) < 0.05
+
+
 @pytest.mark.parametrize("length, p, start", [(100, 0.05, True), (100, 0.05, False),
                                               (30, 0.2, False), (50, 0.5, True)])
 def test_flip_flop_baseline_and_echo_levels_empirically(length, p, start):
