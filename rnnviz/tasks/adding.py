@@ -19,6 +19,7 @@ from rnnviz.tasks.base import (
     Task,
     TrainingDefaults,
     check_length,
+    gated_training,
     int_option,
     last_step_mask,
     relative_success,
@@ -161,9 +162,7 @@ class AddingOriginalTask(Task):
             baseline_note=(f"always predict 0.5, the mean target: MSE = Var(target) = "
                            f"(2 − p0)/48 with p0 = {p0:.4f} the chance that step 0 is marked"),
             success_threshold=0.99,
-            training=TrainingDefaults(hidden_size=32, learning_rate=1e-2, batch_size=32,
-                                      clip_norm=1.0, updates=max(3000, 30 * length),
-                                      eval_every=50),
+            training=gated_training(max(4000, 40 * length)),
         )
 
     def _sample(self, rng: np.random.Generator, batch: int) -> Batch:

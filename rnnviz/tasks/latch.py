@@ -13,9 +13,9 @@ from rnnviz.tasks.base import (
     TEST_SIZE,
     Batch,
     Task,
-    TrainingDefaults,
     check_length,
     float_option,
+    gated_training,
     int_option,
     last_step_mask,
 )
@@ -65,9 +65,7 @@ class LatchTask(Task):
             baseline=0.25,
             baseline_note="always predict 0.5, between the targets 1 and 0: MSE = 0.25",
             success_threshold=0.99,
-            training=TrainingDefaults(hidden_size=32, learning_rate=1e-2, batch_size=32,
-                                      clip_norm=1.0, updates=max(1000, 10 * length),
-                                      eval_every=50),
+            training=gated_training(max(2000, 20 * length)),
         )
         self.info_steps = n
 

@@ -11,8 +11,8 @@ from rnnviz.tasks.base import (
     TEST_SIZE,
     Batch,
     Task,
-    TrainingDefaults,
     check_length,
+    gated_training,
     last_step_mask,
     one_hot,
 )
@@ -70,9 +70,7 @@ class TemporalOrderTask(Task):
             baseline=math.log(4.0),
             baseline_note="uniform over the 4 equally likely classes: ln 4",
             success_threshold=0.99,
-            training=TrainingDefaults(hidden_size=32, learning_rate=1e-2, batch_size=32,
-                                      clip_norm=1.0, updates=max(3000, 30 * length),
-                                      eval_every=50),
+            training=gated_training(max(3000, 30 * length)),
         )
         self.windows = windows(length)
 
