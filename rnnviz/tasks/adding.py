@@ -34,7 +34,8 @@ HS_1997 = "Hochreiter & Schmidhuber (1997), Long short-term memory, Neural Compu
 
 def _adding_training(length: int) -> TrainingDefaults:
     # At T=100, H=32, batch 32, Adam 1e-2, clip 1: an LSTM reaches test MSE < 0.01 after about
-    # 800 updates and a GRU after about 400 (measured with PyTorch); longer T needs longer.
+    # 800 updates and a GRU after about 400 (measured with PyTorch; checked again here: an LSTM
+    # at seed 0 is solved after 750); longer T needs longer.
     return TrainingDefaults(hidden_size=32, learning_rate=1e-2, batch_size=32, clip_norm=1.0,
                             updates=max(2000, 20 * length), eval_every=50)
 

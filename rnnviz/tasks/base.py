@@ -163,8 +163,10 @@ TEST_SIZE = int_option("test_size", 1000, 1, MAX_BATCH, "sequences in the held-o
 @dataclass(frozen=True)
 class TrainingDefaults:
     """Settings under which the task trains in reasonable time: what a Training panel or a
-    command line starts from. ``clip_norm`` is the max norm of gradient clipping (None: off);
-    ``eval_every`` the updates between evaluations on the test set."""
+    command line starts from. ``cell`` is an engine cell type ("lstm", "gru", "rnn_tanh", as
+    :class:`rnnviz.engine.NetworkConfig` names them); ``optimizer`` "adam", "sgd" or
+    "rmsprop"; ``clip_norm`` the max norm of gradient clipping (None: off); ``updates`` how
+    many to run; ``eval_every`` the updates between evaluations on the test set."""
 
     cell: str = "lstm"
     hidden_size: int = 32
@@ -396,6 +398,12 @@ class Task:
     @property
     def test_size(self) -> int:
         return int(self.options["test_size"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """{"name", "length", "options"}, JSON-ready: ``make_task(d["name"], d["length"],
+        **d["options"])`` rebuilds the task (with the same ``data=`` or ``text=`` for the tasks
+        built from them, which a caller stores itself)."""
+        return {"name": self.name, "length": self.length, "options": dict(self.options)}
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

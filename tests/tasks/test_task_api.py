@@ -58,6 +58,18 @@ def test_make_task_uses_the_default_length_and_records_its_options():
     np.testing.assert_array_equal(again.test_set().inputs, task.test_set().inputs)
 
 
+def test_to_dict_round_trips_through_json(task: Task):
+    import json
+
+    d = json.loads(json.dumps(task.to_dict()))
+    extra = {}
+    if TASKS[task.name].needs == "data":
+        extra["data"] = task.data
+    rebuilt = make_task(d["name"], d["length"], **extra, **d["options"])
+    assert rebuilt.to_dict() == task.to_dict()
+    np.testing.assert_array_equal(rebuilt.test_set().inputs, task.test_set().inputs)
+
+
 def test_parse_task_spec_reads_a_command_line_value():
     name, values = parse_task_spec("copy_memory:symbols=5, scored=recall,alphabet=4")
     assert name == "copy_memory"
