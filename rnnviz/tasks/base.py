@@ -309,7 +309,7 @@ def check_seed(task: str, seed: object) -> int:
     return int(seed)
 
 
-def test_rng() -> np.random.Generator:
+def held_out_rng() -> np.random.Generator:
     """The generator every generated task's test set is drawn from (fresh each call)."""
     return np.random.default_rng(np.random.SeedSequence(_TEST_ENTROPY, spawn_key=_TEST_SPAWN_KEY))
 
@@ -457,7 +457,7 @@ class Task:
         raise NotImplementedError
 
     def _make_test_set(self) -> Batch:
-        return self.sample(test_rng(), self.test_size)
+        return self.sample(held_out_rng(), self.test_size)
 
     def _describe(self, one: Batch) -> str:
         """What the single sequence of ``one`` shows, in a line."""
@@ -558,5 +558,5 @@ __all__ = [
     "MAX_BATCH", "MAX_BATCH_BYTES", "MAX_STEPS", "Batch", "Evaluation", "Example", "Loss",
     "OptionSpec", "Readout", "Task", "TaskError", "TrainingDefaults", "Value", "Where",
     "check_length", "check_seed", "float_option", "fmt", "int_option", "last_step_mask",
-    "one_hot", "relative_success", "test_rng", "TEST_SIZE",
+    "one_hot", "relative_success", "held_out_rng", "TEST_SIZE",
 ]
