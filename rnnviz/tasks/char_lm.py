@@ -123,8 +123,9 @@ class CharLMTask(Task):
             baseline_note=(f"the unigram entropy of {source}: {entropy:.4f} nats "
                            f"({bits_per_char(entropy):.3f} bits) per character"),
             success_threshold=0.5,
-            training=TrainingDefaults(hidden_size=64, learning_rate=3e-3, batch_size=32,
-                                      clip_norm=1.0, updates=2000, eval_every=50),
+            training=TrainingDefaults(cell="gru", hidden_size=64, learning_rate=3e-3,
+                                      batch_size=32, clip_norm=1.0, updates=2000,
+                                      eval_every=50),
         )
 
     def _windows(self, starts: np.ndarray) -> Batch:

@@ -77,9 +77,12 @@ class CopyMemoryTask(Task):
             length, steps, values,
             channel_names=(*symbols, "blank", "delimiter"), target_names=(*symbols, "blank"),
             baseline=baseline, baseline_note=note, success_threshold=0.99,
-            training=TrainingDefaults(hidden_size=64, learning_rate=3e-3, batch_size=32,
-                                      clip_norm=1.0, updates=max(3000, 100 * length),
-                                      eval_every=50),
+            # Checked with PyTorch at T = 20 (seed 0): this GRU reaches 94% recall accuracy
+            # after 6000 updates and 99% after 11850; with H = 64 it is at 88% after 10000, and
+            # an LSTM (H = 64, Adam 1e-2) stays at the memoryless baseline for 6000.
+            training=TrainingDefaults(cell="gru", hidden_size=128, learning_rate=1e-2,
+                                      batch_size=32, clip_norm=1.0,
+                                      updates=max(15_000, 750 * length), eval_every=100),
         )
         self.symbols, self.alphabet = k, a
 
