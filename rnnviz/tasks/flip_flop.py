@@ -45,11 +45,13 @@ class FlipFlopTask(Task):
     ``bits`` input channels of sparse pulses: at every step each channel independently carries
     a pulse with probability ``p_pulse``, of sign +1 or −1 with equal probability, and is 0
     otherwise. Each of the ``bits`` outputs must hold the sign of its own channel's most recent
-    pulse, from the pulse's step on, until the next pulse on that channel. The paper says only
-    that each output holds its channel's last pulse; what it shows before the first pulse is not
-    part of the task. Following FixedPointFinder, every channel gets a pulse at step 0
-    (``start_pulse`` on), so the target is ±1 at every step; with ``start_pulse`` off the target
-    is 0 before a channel's first pulse. The loss is MSE over every step and output.
+    pulse, from the pulse's step on, until the next pulse on that channel. What an output should
+    be before its channel's first pulse is a convention: following FixedPointFinder, every
+    channel gets a pulse at step 0 (``start_pulse`` on), so the target is ±1 at every step; with
+    ``start_pulse`` off the target is 0 before a channel's first pulse. The loss is MSE over
+    every step and output. FixedPointFinder pulses with probability 0.5 per step; the default
+    here, 0.05, keeps the pulses sparse so that holding, not echoing, is what the network
+    learns.
 
     Baseline: by symmetry the best prediction that ignores the inputs is 0 at every step, whose
     MSE is the chance a pulse has come by step t, averaged over t: exactly 1 with ``start_pulse``
