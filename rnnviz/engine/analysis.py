@@ -34,11 +34,13 @@ over 60+ channels propagates at most rank(F) ≤ 2H (LSTM) or H directions per s
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from rnnviz.engine.activations import sigmoid
 from rnnviz.engine.errors import EngineError
@@ -77,6 +79,20 @@ _WORK_BYTES = 48 << 20  # working buffers of one sweep chunk
 _BLOCK_BYTES = 4 << 20  # per-step factors formed this many bytes at a time
 _OF = ("hidden", "output")
 _MODES = ("auto", "forward", "reverse")
+
+# The matmuls here are mid-sized and many; on a shared two-core machine a second BLAS thread
+# mostly spins (a batched solve measured 17x slower with two threads under load), so the
+# heavy functions run BLAS single-threaded, as the network's own loops do.
+_BLAS = ThreadpoolController()
+
+
+def single_threaded(fn):
+    """Run ``fn`` with BLAS limited to one thread (and floating-point warnings off)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _BLAS.limit(limits=1, user_api="blas"), np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 # ==== parameters and the linearised step (shared with rnnviz.engine.dynamics) =================
@@ -420,6 +436,7 @@ def initial_state(net: Network, trace: Trace) -> np.ndarray:
     return join_state(run.h0, run.c0)
 
 
+@single_threaded
 def state_jacobians(net: Network, trace: Trace, *, steps: Sequence[int] | None = None,
                     progress: Progress | None = None) -> np.ndarray:
     """J (T, S, S): J[t] = ds_t/ds_{t-1}, the total derivative of the whole state after step t
@@ -447,6 +464,7 @@ def state_jacobians(net: Network, trace: Trace, *, steps: Sequence[int] | None =
     return out
 
 
+@single_threaded
 def step_jacobian(net: Network, trace: Trace, t: int) -> np.ndarray:
     """J[t] = ds_t/ds_{t-1} (S, S) at one step."""
     run = _Run(net, trace)
@@ -454,6 +472,7 @@ def step_jacobian(net: Network, trace: Trace, t: int) -> np.ndarray:
     return run.jacobians(t, t + 1)[0]
 
 
+@single_threaded
 def step_singular_values(net: Network, trace: Trace, t: int) -> np.ndarray:
     """The singular values of J[t], (S,), largest first."""
     return np.linalg.svd(step_jacobian(net, trace, t), compute_uv=False)
@@ -474,6 +493,7 @@ class JacobianNorms:
     log10_norm: np.ndarray
 
 
+@single_threaded
 def jacobian_norms(net: Network, trace: Trace, t: int, *,
                    progress: Progress | None = None) -> JacobianNorms:
     """The spectral norm of every Jacobian product ds_t/ds_k = J[t] ⋯ J[k+1], k = t, ..., −1.
@@ -791,6 +811,7 @@ def _chunk(count: int, per_item_bytes: int) -> int:
     return max(1, min(count, _WORK_BYTES // max(per_item_bytes, 1)))
 
 
+@single_threaded
 def influence(net: Network, trace: Trace, of: str = "hidden", *, mode: str = "auto",
               progress: Progress | None = None) -> np.ndarray:
     """M (T, T): M[t, k] = ‖∂h_t/∂x_k‖_F for the top layer's h_t (of="hidden") or ‖∂y_t/∂x_k‖_F
@@ -863,6 +884,7 @@ def influence(net: Network, trace: Trace, of: str = "hidden", *, mode: str = "au
     return np.sqrt(m2, out=m2)
 
 
+@single_threaded
 def input_jacobian(net: Network, trace: Trace, k: int, of: str = "hidden") -> np.ndarray:
     """∂h_t/∂x_k (top layer) or ∂y_t/∂x_k for every t >= k: (T − k, H or O, I)."""
     run = _Run(net, trace)
