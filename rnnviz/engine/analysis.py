@@ -52,17 +52,26 @@ __all__ = [
     "InfluencePlan",
     "JacobianNorms",
     "LayerSpectrum",
+    "LayerWeights",
+    "Linearisation",
     "MemoryHorizon",
     "Perturbation",
+    "assemble_jacobians",
     "forget_products",
     "influence",
     "influence_plan",
     "initial_state",
     "input_jacobian",
     "jacobian_norms",
+    "join_state",
+    "layer_weights",
+    "linearise",
     "memory_horizon",
     "perturbation",
     "recurrent_spectrum",
+    "single_threaded",
+    "split_state",
+    "stacked_factors",
     "state_jacobians",
     "state_size",
     "state_trajectory",
@@ -75,6 +84,7 @@ Progress = Callable[[float], None]
 
 MAX_INFLUENCE_STEPS = 5000  # M is (T, T) float64: 200 MB at this length
 MAX_RESULT_BYTES = 1 << 30  # the most a returned stack of Jacobians may take
+MAX_WORK_BYTES = 2 << 30  # the most the per-step derivatives of a run may take
 _WORK_BYTES = 48 << 20  # working buffers of one sweep chunk
 _BLOCK_BYTES = 4 << 20  # per-step factors formed this many bytes at a time
 _OF = ("hidden", "output")
@@ -208,12 +218,10 @@ def _parts(cell: str) -> int:
 
 
 def stacked_factors(cell: str, lw: LayerWeights, lin_sx: np.ndarray, lin_sh: np.ndarray,
-                    diag: np.ndarray | None, out: np.ndarray | None = None,
-                    work: np.ndarray | None = None) -> np.ndarray:
+                    diag: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
     """The effective step matrices at N points, transposed and stacked: (N, In + H, P·H) with
     rows [Fᵀ; Eᵀ], u = F δin + E δh (u as in :class:`Linearisation`, P = 2 parts for an LSTM,
-    1 otherwise; a GRU's diag is folded into E). ``out`` and ``work`` (N, In + H, G·H): optional
-    buffers to reuse."""
+    1 otherwise; a GRU's diag is folded into E). ``out``: an optional buffer to reuse."""
     n = lin_sx.shape[0]
     n_in = lw.inputs
     hidden = lw.w_hh.shape[1]
@@ -225,15 +233,16 @@ def stacked_factors(cell: str, lw: LayerWeights, lin_sx: np.ndarray, lin_sh: np.
         np.multiply(lw.w_ih_t, lin_sx[:, None, :], out=out[:, :n_in])
         np.multiply(lw.w_hh_t, lin_sh[:, None, :], out=out[:, n_in:])
         return out
-    scaled = np.empty((n, rows, gh)) if work is None else work
-    np.multiply(lw.w_ih_t, lin_sx[:, None, :], out=scaled[:, :n_in])
-    np.multiply(lw.w_hh_t, lin_sh[:, None, :], out=scaled[:, n_in:])
-    blocks = scaled.reshape(n, rows, gh // hidden, hidden)
-    first = out[..., :hidden]
-    np.add(blocks[:, :, 0], blocks[:, :, 1], out=first)
-    first += blocks[:, :, 2]
+    # Σ over the part's gate blocks of W rows scaled per step, as one einsum per row group
+    wx = lw.w_ih_t.reshape(n_in, gh // hidden, hidden)
+    wh = lw.w_hh_t.reshape(hidden, gh // hidden, hidden)
+    sx = lin_sx.reshape(n, gh // hidden, hidden)
+    sh = lin_sh.reshape(n, gh // hidden, hidden)
+    np.einsum("jgh,ngh->njh", wx[:, :3], sx[:, :3], out=out[:, :n_in, :hidden])
+    np.einsum("jgh,ngh->njh", wh[:, :3], sh[:, :3], out=out[:, n_in:, :hidden])
     if cell == "lstm":
-        out[..., hidden:] = blocks[:, :, 3]
+        np.multiply(wx[None, :, 3], sx[:, None, 3], out=out[:, :n_in, hidden:])
+        np.multiply(wh[None, :, 3], sh[:, None, 3], out=out[:, n_in:, hidden:])
     else:
         idx = np.arange(hidden)
         out[:, n_in + idx, idx] += diag
@@ -320,9 +329,14 @@ class _Run:
             raise EngineError(f"the run holds NaN or Inf from step {trace.nonfinite_step} on; "
                               "its derivatives are undefined")
         self.steps = steps
-        self.layers = layer_weights(net)
         self.width = (2 if self.lstm else 1) * self.hidden
         self.size = self.width * self.layers_n
+        need = 8 * steps * cfg.num_layers * (2 * cfg.gate_count + 4) * cfg.hidden_size
+        if need > MAX_WORK_BYTES:
+            raise EngineError(f"analysing {steps} steps of this network needs "
+                              f"{need / 2**30:.1f} GiB of per-step derivatives; use a shorter "
+                              "sequence")
+        self.layers = layer_weights(net)
         x = np.asarray(trace.input, np.float64)
         hid = np.asarray(trace.hidden, np.float64)
         h0 = np.asarray(trace.h0, np.float64)
@@ -351,9 +365,6 @@ class _Run:
             sd = net.state_dict()
             self.readout = (np.asarray(sd["readout.weight"], np.float64),
                             np.asarray(sd["readout.bias"], np.float64), cfg.readout)
-
-    def layer_input(self, k: int) -> np.ndarray:
-        return self.x if k == 0 else self.hid[k - 1]
 
     def states(self) -> np.ndarray:
         """(T, S) whole states."""
@@ -680,8 +691,6 @@ class _Factors:
         # Small blocks keep the factors in cache; the buffers are reused from block to block.
         self.block = b = max(1, min(8, _BLOCK_BYTES // 4 // (per_step * 8), run.steps))
         self.out = [np.empty((b, lw.inputs + run.hidden, run.width)) for lw in run.layers]
-        self.work = [np.empty((b, lw.inputs + run.hidden, lw.w_hh.shape[0]))
-                     for lw in run.layers]
         self.start = self.stop = -1
         self.g: list[np.ndarray] = []
         self.d: np.ndarray | None = None
@@ -695,9 +704,8 @@ class _Factors:
         m = t1 - t0
         self.g = [stacked_factors(run.cell, lw, lin.sx[t0:t1], lin.sh[t0:t1],
                                   None if lin.diag is None else lin.diag[t0:t1],
-                                  out=out[:m], work=work[:m])
-                  for lw, lin, out, work in zip(run.layers, run.lins, self.out, self.work,
-                                                strict=True)]
+                                  out=out[:m])
+                  for lw, lin, out in zip(run.layers, run.lins, self.out, strict=True)]
         fx = self.g[0][:, :run.inputs]  # (m, I, P·H): rows F e_c
         self.d = np.linalg.qr(fx, mode="r") if self.compress else fx
         if self.readout is not None:
@@ -758,13 +766,13 @@ def _forward_sweep(run: _Run, factors: _Factors, k0: int, k1: int, rows: int,
         tick(n)
 
 
-def _reverse_sweep(run: _Run, factors: _Factors, t0: int, t1: int, seeds: Callable,
-                   rows: int, sink: Callable[[int, np.ndarray, int], None],
-                   tick: _Ticker) -> None:
-    """Adjoints of the outputs at steps t0 <= t < t1 (``rows`` each, seeds(t) (rows, H) the
-    rows of ∂out_t/∂h_t) back through every earlier step: at step k, sink(k, gx (n, r), n) sees
-    each live adjoint's derivative with respect to x_k's (compressed) input directions,
-    ordered by output step t1−1, t1−2, ... then row."""
+def _reverse_sweep(run: _Run, factors: _Factors, t0: int, t1: int, of: str, rows: int,
+                   sink: Callable[[int, np.ndarray, int], None], tick: _Ticker) -> None:
+    """Adjoints of the outputs at steps t0 <= t < t1 back through every earlier step: ``rows``
+    per output step, seeded with the rows of ∂out_t/∂h_t (the identity for the hidden state,
+    the factors' readout Jacobian for the output). At step k, sink(k, gx (n, r), n) sees each
+    live adjoint's derivative with respect to x_k's (compressed) input directions, ordered by
+    output step t1−1, t1−2, ... then row."""
     hidden, layers, lstm = run.hidden, run.layers_n, run.lstm
     width = run.width  # per layer: [μ_c | λ_h] for an LSTM, [λ_h] otherwise
     nmax = (t1 - t0) * rows
@@ -773,14 +781,15 @@ def _reverse_sweep(run: _Run, factors: _Factors, t0: int, t1: int, seeds: Callab
     v = np.empty((nmax, 2 * hidden))
     vx = np.empty((nmax, run.inputs if not factors.compress else run.width))
     n_in0 = run.inputs
+    eye = np.eye(hidden)
     n = 0
     for k in range(t1 - 1, -1, -1):
-        gs, d, _ = factors.at(k)
+        gs, d, ry = factors.at(k)
         n_old = n
         if k >= t0:
             n += rows
             top = (layers - 1) * width
-            a[n_old:n, top + width - hidden:top + width] = seeds(k)
+            a[n_old:n, top + width - hidden:top + width] = eye if of == "hidden" else ry
         for lay in range(layers - 1, -1, -1):
             blk = a[:n, lay * width:(lay + 1) * width]
             lam_h = blk[:, width - hidden:]
@@ -829,59 +838,57 @@ def influence(net: Network, trace: Trace, of: str = "hidden", *, mode: str = "au
     if not steps:
         return m2
     dims = _dims(run.cfg, of)
-    compress = run.inputs > run.width
     rows = dims["r"] if plan.mode == "forward" else dims["out_rows"]
     tick = _Ticker(progress, rows * steps * (steps + 1) / 2)
     if plan.mode == "forward":
-        factors = _Factors(run, compress, "compressed" if of == "output" else None)
-        ybuf: list[np.ndarray] = []
+        _influence_forward(run, of, rows, m2, tick)
+    else:
+        _influence_reverse(run, of, rows, m2, tick)
+    tick.finish()
+    return np.sqrt(m2, out=m2)
 
-        def forward_sink(t: int, top: np.ndarray, ry: np.ndarray | None, n: int,
-                         k0: int = 0) -> None:
+
+def _influence_forward(run: _Run, of: str, rows: int, m2: np.ndarray, tick: _Ticker) -> None:
+    """Squared influence into m2 (T, T) by tangents from each source, in chunks of sources."""
+    factors = _Factors(run, run.inputs > run.width, "compressed" if of == "output" else None)
+    out_width = min(run.cfg.output_size, run.hidden) if of == "output" else 0
+    per_source = rows * 8 * (run.layers_n * run.hidden * (2 if run.lstm else 1) + run.width
+                             + out_width)
+    chunk = _chunk(run.steps, per_source)
+    for k0 in range(0, run.steps, chunk):
+        k1 = min(k0 + chunk, run.steps)
+        ybuf = np.empty(((k1 - k0) * rows, out_width))
+
+        def sink(t: int, top: np.ndarray, ry: np.ndarray | None, n: int, k0: int = k0,
+                 ybuf: np.ndarray = ybuf) -> None:
             vals = top
             if ry is not None:
-                out = ybuf[0][:n, :ry.shape[0]]
-                np.matmul(top, ry.T, out=out)
-                vals = out
-            blocks = vals.reshape(n // rows, rows * vals.shape[1]) if vals.flags.c_contiguous \
-                else vals.reshape(n // rows, rows, vals.shape[1])
-            sub = "sj,sj->s" if blocks.ndim == 2 else "sij,sij->s"
-            m2[t, k0:k0 + n // rows] = np.einsum(sub, blocks, blocks)
+                vals = ybuf[:n]
+                np.matmul(top, ry.T, out=vals)
+            if vals.flags.c_contiguous:  # one row of r·D numbers per source
+                blocks = vals.reshape(n // rows, rows * vals.shape[1])
+                m2[t, k0:k0 + n // rows] = np.einsum("sj,sj->s", blocks, blocks)
+            else:
+                blocks = vals.reshape(n // rows, rows, vals.shape[1])
+                m2[t, k0:k0 + n // rows] = np.einsum("sij,sij->s", blocks, blocks)
 
-        per_source = rows * 8 * (run.layers_n * run.hidden * (2 if run.lstm else 1) + run.width
-                                 + dims["out_rows"])
-        chunk = _chunk(steps, per_source)
-        for k0 in range(0, steps, chunk):
-            k1 = min(k0 + chunk, steps)
-            ybuf[:] = [np.empty(((k1 - k0) * rows, dims["out_rows"]))]
-            _forward_sweep(run, factors, k0, k1, rows,
-                           lambda t, top, ry, n, k0=k0: forward_sink(t, top, ry, n, k0), tick)
-    else:
-        factors = _Factors(run, compress, None)
-        if of == "hidden":
-            eye = np.eye(run.hidden)
+        _forward_sweep(run, factors, k0, k1, rows, sink, tick)
 
-            def seeds(t: int) -> np.ndarray:
-                return eye
-        else:
-            def seeds(t: int) -> np.ndarray:
-                return factors_y.at(t)[2]
 
-            factors_y = _Factors(run, False, "compressed")
+def _influence_reverse(run: _Run, of: str, rows: int, m2: np.ndarray, tick: _Ticker) -> None:
+    """Squared influence into m2 (T, T) by adjoints from each output step, in chunks."""
+    factors = _Factors(run, run.inputs > run.width, "compressed" if of == "output" else None)
+    per_output = rows * 8 * (run.layers_n * run.width + 3 * run.hidden + run.width
+                             + run.inputs)
+    chunk = _chunk(run.steps, per_output)
+    for t1 in range(run.steps, 0, -chunk):
+        t0 = max(0, t1 - chunk)
 
-        def reverse_sink(k: int, gx: np.ndarray, n: int, t1: int = steps) -> None:
+        def sink(k: int, gx: np.ndarray, n: int, t1: int = t1) -> None:
             blocks = gx.reshape(n // rows, rows * gx.shape[1])
             m2[t1 - 1 - np.arange(n // rows), k] = np.einsum("sj,sj->s", blocks, blocks)
 
-        per_output = rows * 8 * (run.layers_n * run.width + 2 * run.hidden + run.width
-                                 + run.inputs)
-        chunk = _chunk(steps, per_output)
-        for t1 in range(steps, 0, -chunk):
-            t0 = max(0, t1 - chunk)
-            _reverse_sweep(run, factors, t0, t1, seeds, rows,
-                           lambda k, gx, n, t1=t1: reverse_sink(k, gx, n, t1), tick)
-    tick.finish()
-    return np.sqrt(m2, out=m2)
+        _reverse_sweep(run, factors, t0, t1, of, rows, sink, tick)
 
 
 @single_threaded

@@ -388,3 +388,11 @@ def test_jacobian_stack_too_large_is_refused(monkeypatch):
     monkeypatch.setattr(an, "MAX_RESULT_BYTES", 1000)
     with pytest.raises(EngineError, match="ask for fewer steps"):
         an.state_jacobians(net, trace)
+
+
+def test_an_absurdly_long_run_is_refused_before_allocating(monkeypatch):
+    net = _net("lstm")
+    _, _, _, trace = _run(net)
+    monkeypatch.setattr(an, "MAX_WORK_BYTES", 1000)
+    with pytest.raises(EngineError, match="GiB of per-step derivatives; use a shorter"):
+        an.influence(net, trace)
