@@ -85,7 +85,8 @@ Progress = Callable[[float], None]
 MAX_INFLUENCE_STEPS = 5000  # M is (T, T) float64: 200 MB at this length
 MAX_RESULT_BYTES = 1 << 30  # the most a returned stack of Jacobians may take
 MAX_WORK_BYTES = 2 << 30  # the most the per-step derivatives of a run may take
-_WORK_BYTES = 48 << 20  # working buffers of one sweep chunk
+_WORK_BYTES = 1 << 20  # working buffers of one sweep chunk: sized to stay in L2
+_FACTOR_CACHE_BYTES = 32 << 20  # below this, every step's factors are formed once per call
 _BLOCK_BYTES = 4 << 20  # per-step factors formed this many bytes at a time
 _OF = ("hidden", "output")
 _MODES = ("auto", "forward", "reverse")
@@ -686,10 +687,12 @@ class _Factors:
         self.run = run
         self.compress = compress
         self.readout = readout
-        per_step = sum((lw.inputs + run.hidden) * (lw.w_hh.shape[0] + run.width)
-                       for lw in run.layers)
-        # Small blocks keep the factors in cache; the buffers are reused from block to block.
-        self.block = b = max(1, min(8, _BLOCK_BYTES // 4 // (per_step * 8), run.steps))
+        per_step = sum((lw.inputs + run.hidden) * run.width for lw in run.layers)
+        if per_step * 8 * run.steps <= _FACTOR_CACHE_BYTES:
+            # every step's factors at once: sweeps in several chunks then form them only once
+            self.block = b = max(1, run.steps)
+        else:  # small blocks stay in cache; the buffers are reused from block to block
+            self.block = b = max(1, min(8, _BLOCK_BYTES // 4 // (per_step * 8), run.steps))
         self.out = [np.empty((b, lw.inputs + run.hidden, run.width)) for lw in run.layers]
         self.start = self.stop = -1
         self.g: list[np.ndarray] = []
