@@ -299,9 +299,10 @@ def split_state(config, s: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def join_state(h: np.ndarray, c: np.ndarray | None) -> np.ndarray:
     """Whole states (..., S) from h and c (..., L, H) (c None unless LSTM)."""
+    size = h.shape[-2] * h.shape[-1] * (1 if c is None else 2)
     if c is None:
-        return h.reshape(*h.shape[:-2], -1).copy()
-    return np.stack([h, c], axis=-2).reshape(*h.shape[:-2], -1)
+        return h.reshape(*h.shape[:-2], size).copy()
+    return np.stack([h, c], axis=-2).reshape(*h.shape[:-2], size)
 
 
 # ==== a trace, re-linearised ==================================================================
@@ -654,6 +655,8 @@ def influence_plan(net: Network, steps: int, of: str = "hidden",
     layer l costs (In_l + H)·P·H per tangent (layer 0's input part only at the source)."""
     _check_net(net)
     cfg = net.config
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise EngineError(f"steps must be a whole number >= 0, got {steps!r}")
     if of not in _OF:
         raise EngineError(f"of must be 'hidden' or 'output', got {of!r}")
     if mode not in _MODES:

@@ -396,3 +396,15 @@ def test_an_absurdly_long_run_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr(an, "MAX_WORK_BYTES", 1000)
     with pytest.raises(EngineError, match="GiB of per-step derivatives; use a shorter"):
         an.influence(net, trace)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_an_empty_sequence_has_empty_results(cell):
+    net = _net(cell, layers=2)
+    trace = net.forward(np.zeros((0, 2)))
+    size = an.state_size(net.config)
+    assert an.influence(net, trace).shape == (0, 0)
+    assert an.influence(net, trace, "output", mode="reverse").shape == (0, 0)
+    assert an.state_jacobians(net, trace).shape == (0, size, size)
+    assert an.state_trajectory(net, trace).shape == (0, size)
+    assert np.isnan(an.memory_horizon(an.influence(net, trace)).value)
