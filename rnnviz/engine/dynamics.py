@@ -351,9 +351,11 @@ def fixed_points(net: Network, x_star, starts, *, count: int | None = None,
     ``analysis.state_trajectory``, say); ``count`` of them are drawn (see
     :func:`sample_starts`; all when None) and ``noise`` added, deterministically by ``seed``.
     From each, q(s) = ½‖F(s, x*) − s‖² is minimised (Levenberg–Marquardt, at most
-    ``max_iter`` iterations). Ends with q < ``tol`` are fixed points, with q < ``slow_tol``
-    slow points; ends closer than ``merge_tol`` (Euclidean, in state space) are one point.
-    Each point comes with the eigenvalues of ∂F/∂s there and its kind.
+    ``max_iter`` iterations) inside :func:`state_bounds`, where every fixed point lies. Ends
+    with q < ``tol`` are fixed points, with q < ``slow_tol`` slow points; ends closer than
+    ``merge_tol`` (Euclidean, in state space) are one point. Each point comes with the
+    eigenvalues of ∂F/∂s there and its kind. Cancellable: ``progress`` is called after every
+    iteration (all starts of a batch advance together).
     """
     fmap = _Map(net, x_star)
     tol = _positive("tol", tol)
