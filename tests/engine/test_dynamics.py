@@ -191,6 +191,26 @@ def test_found_points_are_fixed_and_their_eigenvalues_are_the_jacobians(cell):
         assert np.all(np.abs(h) < 1)
 
 
+def test_saturated_gates_do_not_make_fixed_points():
+    """Far outside |h| < 1 a GRU's z rounds to exactly 1, so F(s) = s holds in float64 there;
+    the search stays where the network's fixed points can lie."""
+    net = Network(cell="gru", input_size=3, hidden_size=8, seed=1, init="orthogonal",
+                  recurrent_scale=3.0)
+    traj = an.state_trajectory(net, net.forward(np.random.default_rng(0).standard_normal(
+        (300, 3))))
+    res = dyn.fixed_points(net, np.zeros(3), traj, count=128, noise=0.1, seed=0)
+    lo, hi = dyn.state_bounds(net.config)
+    np.testing.assert_array_equal(lo, -1.0)
+    np.testing.assert_array_equal(hi, 1.0)
+    assert np.all((res.final >= -1) & (res.final <= 1))
+    assert res.fixed and all(np.max(np.abs(p.state)) < 1 for p in res.points)
+    lstm_lo, lstm_hi = dyn.state_bounds(Network(cell="lstm", hidden_size=2).config)
+    np.testing.assert_array_equal(lstm_lo, [-1, -1, -np.inf, -np.inf])
+    relu_lo, relu_hi = dyn.state_bounds(Network(cell="rnn_relu", hidden_size=2).config)
+    np.testing.assert_array_equal(relu_lo, [0, 0])
+    np.testing.assert_array_equal(relu_hi, [np.inf, np.inf])
+
+
 def test_a_saddle_node_ghost_is_a_slow_point():
     """s = tanh(1.5 s + 0.21) just past its saddle-node bifurcation (b = 0.2076): one fixed
     point near 0.92, and where the other pair vanished a local minimum of q ~1e-6."""
