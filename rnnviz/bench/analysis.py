@@ -5,7 +5,8 @@ For each case: the time of one forward+backward of the same network on the same 
 (batch 1, parameter gradients included, as in ``bench engine``), the time of ``influence``
 (and of the other analysis functions), their ratio, the multiply-adds each needs and the rate
 achieved. Runs of the reference and of the function alternate, and the best of each is kept,
-so both see the same load on a shared machine.
+so both see the same load on a shared machine. By default glibc is tuned as the app tunes it
+(freed memory kept for reuse), so neither pays page faults the app would not.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from rnnviz.engine import Network
 from rnnviz.engine import analysis as an
 from rnnviz.engine import dynamics as dyn
+from rnnviz.gui.memory import reuse_freed_memory
 
 CASES = {
     # name: (cell, T, H, I, readout size or None, one-hot text input)
@@ -128,12 +130,18 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(CASES)}")
     parser.add_argument("--influence-only", action="store_true",
                         help="skip Jacobian norms, state Jacobians and fixed points")
+    parser.add_argument("--system-allocator", action="store_true",
+                        help="leave glibc's defaults (the app keeps freed memory for reuse)")
     args = parser.parse_args(argv)
     names = [c for c in args.cases.split(",") if c]
     unknown = [c for c in names if c not in CASES]
     if unknown:
         print(f"unknown case {unknown[0]!r}; choose from {', '.join(CASES)}", file=sys.stderr)
         return 2
+    if not args.system_allocator:
+        kept = reuse_freed_memory()
+        print("allocator: " + ("freed memory kept for reuse, as in the app" if kept
+                               else "system defaults (tuning not available here)"))
     for name in names:
         bench_case(name, extras=not args.influence_only)
     return 0

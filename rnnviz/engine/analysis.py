@@ -686,12 +686,13 @@ class _Factors:
     per layer (In_l + H, P·H) stacked matrices; layer 0's input directions D (r, P·H) (rows of
     Fᵀ, or of the QR factor R of Fᵀ when compressed); the readout's ∂y/∂h (O', H)."""
 
-    def __init__(self, run: _Run, compress: bool, readout: str | None) -> None:
+    def __init__(self, run: _Run, compress: bool, readout: str | None,
+                 sweeps: int = 1) -> None:
         self.run = run
         self.compress = compress
         self.readout = readout
         per_step = sum((lw.inputs + run.hidden) * run.width for lw in run.layers)
-        if per_step * 8 * run.steps <= _FACTOR_CACHE_BYTES:
+        if sweeps > 1 and per_step * 8 * run.steps <= _FACTOR_CACHE_BYTES:
             # every step's factors at once: sweeps in several chunks then form them only once
             self.block = b = max(1, run.steps)
         else:  # small blocks stay in cache; the buffers are reused from block to block
@@ -856,11 +857,12 @@ def influence(net: Network, trace: Trace, of: str = "hidden", *, mode: str = "au
 
 def _influence_forward(run: _Run, of: str, rows: int, m2: np.ndarray, tick: _Ticker) -> None:
     """Squared influence into m2 (T, T) by tangents from each source, in chunks of sources."""
-    factors = _Factors(run, run.inputs > run.width, "compressed" if of == "output" else None)
     out_width = min(run.cfg.output_size, run.hidden) if of == "output" else 0
     per_source = rows * 8 * (run.layers_n * run.hidden * (2 if run.lstm else 1) + run.width
                              + out_width)
     chunk = _chunk(run.steps, per_source)
+    factors = _Factors(run, run.inputs > run.width, "compressed" if of == "output" else None,
+                       sweeps=-(-run.steps // chunk))
     for k0 in range(0, run.steps, chunk):
         k1 = min(k0 + chunk, run.steps)
         ybuf = np.empty(((k1 - k0) * rows, out_width))
@@ -883,10 +885,11 @@ def _influence_forward(run: _Run, of: str, rows: int, m2: np.ndarray, tick: _Tic
 
 def _influence_reverse(run: _Run, of: str, rows: int, m2: np.ndarray, tick: _Ticker) -> None:
     """Squared influence into m2 (T, T) by adjoints from each output step, in chunks."""
-    factors = _Factors(run, run.inputs > run.width, "compressed" if of == "output" else None)
     per_output = rows * 8 * (run.layers_n * run.width + 3 * run.hidden + run.width
                              + run.inputs)
     chunk = _chunk(run.steps, per_output)
+    factors = _Factors(run, run.inputs > run.width, "compressed" if of == "output" else None,
+                       sweeps=-(-run.steps // chunk))
     for t1 in range(run.steps, 0, -chunk):
         t0 = max(0, t1 - chunk)
 
