@@ -5,8 +5,9 @@ For each case: the time of one forward+backward of the same network on the same 
 (batch 1, parameter gradients included, as in ``bench engine``), the time of ``influence``
 (and of the other analysis functions), their ratio, the multiply-adds each needs and the rate
 achieved. Runs of the reference and of the function alternate, and the best of each is kept,
-so both see the same load on a shared machine. By default glibc is tuned as the app tunes it
-(freed memory kept for reuse), so neither pays page faults the app would not.
+so both see the same load on a shared machine; BLAS runs on one thread throughout. By
+default glibc is tuned as the app tunes it (freed memory kept for reuse), so neither pays
+page faults the app would not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from rnnviz.engine import Network
 from rnnviz.engine import analysis as an
@@ -72,7 +74,7 @@ def _sequence(cell_inputs: int, steps: int, text: bool) -> np.ndarray:
     return rng.standard_normal((steps, cell_inputs))
 
 
-def bench_case(name: str, out=sys.stdout, extras: bool = True) -> dict:
+def bench_case(name: str, out=sys.stdout, extras: bool = True, budget: float = 1.5) -> dict:
     cell, steps, hidden, inputs, outputs, text = CASES[name]
     net = Network(cell=cell, input_size=inputs, hidden_size=hidden, output_size=outputs,
                   readout="softmax" if text else "identity", seed=0)
@@ -107,9 +109,10 @@ def bench_case(name: str, out=sys.stdout, extras: bool = True) -> dict:
     print(f"  {'':34} {'wall ms':>9} {'cpu ms':>9} {'x f+b cpu':>9} {'x f+b wall':>10} "
           f"{'Mmul-add':>9} {'GMAC/s':>7}", file=out)
     for label, fn, macs in jobs:
-        budget = 1.5 if macs is None or macs < 2e9 else 0.0
-        (ref_w, ref_c), (took_w, took_c) = interleaved([fwd_bwd, fn], budget=budget,
-                                                       max_runs=15 if budget else 2)
+        long = macs is not None and macs >= 2e9
+        (ref_w, ref_c), (took_w, took_c) = interleaved(
+            [fwd_bwd, fn], budget=budget / 4 if long else budget,
+            max_runs=3 if long else max(15, int(budget * 10)))
         rate = f"{macs / took_c / 1e9:7.1f}" if macs else "      -"
         mm = f"{macs / 1e6:9.0f}" if macs else "        -"
         print(f"  {label:34} {took_w * 1e3:9.2f} {took_c * 1e3:9.2f} {took_c / ref_c:9.2f} "
@@ -130,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(CASES)}")
     parser.add_argument("--influence-only", action="store_true",
                         help="skip Jacobian norms, state Jacobians and fixed points")
+    parser.add_argument("--budget", type=float, default=1.5,
+                        help="seconds of alternating runs per figure (more: steadier on a "
+                             "busy machine)")
     parser.add_argument("--system-allocator", action="store_true",
                         help="leave glibc's defaults (the app keeps freed memory for reuse)")
     args = parser.parse_args(argv)
@@ -142,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         kept = reuse_freed_memory()
         print("allocator: " + ("freed memory kept for reuse, as in the app" if kept
                                else "system defaults (tuning not available here)"))
-    for name in names:
-        bench_case(name, extras=not args.influence_only)
+    # One BLAS thread throughout: otherwise the reference's parameter-gradient matmuls leave
+    # OpenBLAS workers spinning, which steals the second core and inflates CPU times.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for name in names:
+            bench_case(name, extras=not args.influence_only, budget=args.budget)
     return 0
