@@ -215,7 +215,7 @@ def test_a_saddle_node_ghost_is_a_slow_point():
     """s = tanh(1.5 s + 0.21) just past its saddle-node bifurcation (b = 0.2076): one fixed
     point near 0.92, and where the other pair vanished a local minimum of q ~1e-6."""
     net = Network(cell="rnn_tanh", input_size=1, hidden_size=1, seed=0)
-    sd = net.state_dict()
+    sd = {k: v.copy() for k, v in net.state_dict().items()}  # the network's own are read-only
     sd["weight_hh_l0"][:] = 1.5
     sd["weight_ih_l0"][:] = 0.0
     sd["bias_ih_l0"][:] = 0.21
