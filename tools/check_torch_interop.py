@@ -80,8 +80,25 @@ def check_round_trip_through_torch(tmp_path: Path) -> None:
         load_weights(tmp_path / "junk.pt")
 
 
+def check_pytorch_files_say_what_is_true(tmp_path: Path) -> None:
+    """bfloat16 checkpoints are converted and say so; damaged pickles are not PyTorch files."""
+    import torch
+
+    model = torch.nn.LSTM(2, 3).to(torch.bfloat16)
+    torch.save(model.state_dict(), tmp_path / "bf16.pt")
+    lw = load_weights(tmp_path / "bf16.pt")
+    assert "converted bfloat16 values to float64" in lw.notes
+    expected = model.state_dict()["weight_hh_l0"].float().numpy().astype(np.float64)
+    np.testing.assert_array_equal(lw.state_dict["weight_hh_l0"], expected)
+    pickled = tmp_path / "pickled.pth"
+    pickled.write_bytes(b"\x80" + np.random.default_rng(0).bytes(4000))
+    with pytest.raises(FileFormatError, match=r"^pickled\.pth: not a PyTorch file \(damaged"):
+        load_weights(pickled)
+
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         check_round_trip_through_torch(Path(tmp))
+        check_pytorch_files_say_what_is_true(Path(tmp))
     print("torch interop: ok")
     sys.exit(0)

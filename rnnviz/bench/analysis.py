@@ -20,10 +20,10 @@ from collections.abc import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from rnnviz.allocator import reuse_freed_memory
 from rnnviz.engine import Network
 from rnnviz.engine import analysis as an
 from rnnviz.engine import dynamics as dyn
-from rnnviz.gui.memory import reuse_freed_memory
 
 CASES = {
     # name: (cell, T, H, I, readout size or None, one-hot text input)

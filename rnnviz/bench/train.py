@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                              "stay in the heap instead of page-faulting afresh), for both")
     args = parser.parse_args(argv)
     if args.reuse_freed_memory:
-        from rnnviz.gui.memory import reuse_freed_memory
+        from rnnviz.allocator import reuse_freed_memory
 
         print(f"reuse freed memory: {reuse_freed_memory()}")
     bench_train(args.cells.split(","), args.dtypes.split(","), args.batch, args.steps,

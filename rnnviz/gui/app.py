@@ -8,7 +8,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from rnnviz.gui.memory import reuse_freed_memory
+from rnnviz.allocator import reuse_freed_memory
 from rnnviz.gui.theme import apply_global, apply_palette, current_theme
 
 

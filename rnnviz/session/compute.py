@@ -9,7 +9,6 @@ Numbers that several views show are derived here, once, not in the views.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +16,9 @@ from functools import cached_property
 
 import numpy as np
 
+from rnnviz import limits
 from rnnviz.engine import Grads, LossResult, NetworkConfig, Trace
 from rnnviz.session.document import Document, Model, Sequence, SessionError, Task
-
-MEMORY_SHARE = 0.6  # of physical memory, at most, for one computation
 
 Progress = Callable[[float], None]
 
@@ -111,32 +109,29 @@ def model_memory(sequence: Sequence, config: NetworkConfig) -> int:
 
 def memory_needed(document: Document) -> int:
     """Bytes a computation of every model of ``document`` holds at its peak, roughly (their
-    results are all kept)."""
-    return sum(model_memory(document.sequence, m.config) for m in document.models)
+    results are all kept), with the sequence's own copies (the document's, each network's
+    input copy, and the drawn or exported ones)."""
+    seq = document.sequence
+    inputs = 4 * 8 * seq.steps * (seq.channels + (seq.targets.shape[1] if seq.targets is not None
+                                                  else 0))
+    return inputs + sum(model_memory(seq, m.config) for m in document.models)
 
 
-def _physical_memory() -> int | None:
+def check_memory(document: Document, budget: int | None = None) -> None:
+    """Refuse (SessionError) a run that would not fit in the memory this process may use (a
+    share of physical memory, or of the container's limit where that is smaller; see
+    :func:`rnnviz.limits.memory_budget`), instead of letting the system swap or kill it."""
+    steps = document.sequence.steps
+    if len(document.models) == 1:
+        cfg = document.models[0].config
+        what = (f"a run of {steps} steps through {cfg.num_layers} × {cfg.hidden_size} "
+                f"{cfg.cell} units")
+    else:
+        what = f"a run of {steps} steps through {len(document.models)} models"
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def check_memory(document: Document) -> None:
-    """Refuse (SessionError) a run that would not fit in this machine's memory, instead of
-    letting the system start swapping or kill the program."""
-    physical = _physical_memory()
-    needed = memory_needed(document)
-    if physical is not None and needed > MEMORY_SHARE * physical:
-        steps = document.sequence.steps
-        if len(document.models) == 1:
-            cfg = document.models[0].config
-            what = (f"a run of {steps} steps through {cfg.num_layers} × {cfg.hidden_size} "
-                    f"{cfg.cell} units")
-        else:
-            what = f"a run of {steps} steps through {len(document.models)} models"
-        raise SessionError(f"{what} needs about {needed / 2**30:.1f} GiB of memory; this "
-                           f"machine has {physical / 2**30:.1f} GiB")
+        limits.check_bytes(memory_needed(document), what, budget)
+    except limits.MemoryLimitError as exc:
+        raise SessionError(str(exc)) from None
 
 
 def compute_model(sequence: Sequence, task: Task, model: Model,

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from rnnviz import limits
 from rnnviz.engine import EngineError, Network, NetworkConfig
 from rnnviz.engine.init import expected_shapes, scale_recurrent
 
-MAX_STEPS = 1_000_000
-MAX_CHANNELS = 4096
+MAX_STEPS = limits.MAX_STEPS
+MAX_CHANNELS = limits.MAX_CHANNELS
 MAX_MODELS = 4
 MAX_NAME = 60
 CELL_NAMES = {"rnn_tanh": "RNN", "rnn_relu": "ReLU RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -180,8 +181,8 @@ class Model:
         """The network of this configuration, with the model's weights if any.
 
         Built once per (configuration, weights) and shared by every document holding them —
-        every edit of the sequence would otherwise re-run the initialiser — so treat it as
-        read-only."""
+        every edit of the sequence would otherwise re-run the initialiser. Its parameters are
+        read-only; :meth:`Network.with_params` makes a changed copy."""
         key = (self.config, id(self.weights))
         with _NETWORK_LOCK:
             hit = _NETWORKS.get(key)

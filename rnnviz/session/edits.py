@@ -2,7 +2,7 @@
 
 The GUI turns a drag, a stroke, a table edit or a paste into one of these and hands the result
 to the session (through its undo stack); nothing here knows about Qt. Text sequences are edited
-through their text (:func:`with_text`), so that inputs, targets and labels stay consistent.
+through their text (the Text dock re-encodes it), so inputs, targets and labels stay consistent.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rnnviz.session.demos import sequence_from_text
 from rnnviz.session.document import MAX_STEPS, Sequence, SessionError
-from rnnviz.tasks.text import TextError, encode_text
 
 TARGET = -1
 """Channel index that addresses the target column (mse targets, first column)."""
@@ -111,17 +109,3 @@ def resize(seq: Sequence, steps: int) -> Sequence:
     if steps > seq.steps:
         return insert_steps(seq, seq.steps, steps - seq.steps)
     return seq
-
-
-def with_text(seq: Sequence, text: str, fixed_vocabulary: bool = False) -> Sequence:
-    """A text sequence for new text: one-hot inputs, next-character targets, character labels.
-
-    With ``fixed_vocabulary`` the current vocabulary is kept (so the network keeps its input
-    size); characters outside it are refused.
-    """
-    vocabulary = seq.vocabulary if fixed_vocabulary and seq.vocabulary else None
-    try:
-        enc = encode_text(text, vocabulary)
-    except TextError as exc:
-        raise SessionError(str(exc)) from None
-    return sequence_from_text(enc)

@@ -77,15 +77,6 @@ class ParamSpec:
             )
         return value
 
-    def parse(self, text: str, generator: str) -> Value:
-        """The value written as ``text`` (e.g. from a command line), checked."""
-        try:
-            value: Value = int(text) if self.kind is int else float(text)
-        except ValueError:
-            what = "an integer" if self.kind is int else "a number"
-            raise GeneratorError(f"{generator}: {self.name} must be {what}, got {text!r}") from None
-        return self.check(value, generator)
-
 
 class _Parts(NamedTuple):
     """What a generator function returns: inputs (T, I); targets (T, O) float for "mse" or
@@ -744,34 +735,3 @@ def generate(name: str, length: int, seed: int = 0, **params: object) -> Generat
         target_names=parts.target_names,
         description=parts.description,
     )
-
-
-def parse_generator_spec(text: str) -> tuple[str, dict[str, Value]]:
-    """Split ``"name"`` or ``"name:key=value,key=value"`` into the name and checked values.
-
-    Values are converted with the parameter's type; only the parameters written are returned
-    (pass them to :func:`generate`, which fills in the defaults).
-    """
-    if not isinstance(text, str):
-        raise GeneratorError(f"generator spec must be text, got {text!r}")
-    name, _, rest = text.strip().partition(":")
-    spec = get_spec(name.strip())
-    values: dict[str, Value] = {}
-    for item in rest.split(",") if rest.strip() else ():
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise GeneratorError(f"{spec.name}: expected key=value, got {item.strip()!r}")
-        if key in values:
-            raise GeneratorError(f"{spec.name}: {key} is given twice")
-        values[key] = spec.param(key).parse(raw.strip(), spec.name)
-    spec.check_params(spec.resolve(values))
-    return spec.name, values
-
-
-def format_generator_spec(name: str, params: Mapping[str, Value] | None = None) -> str:
-    """The inverse of :func:`parse_generator_spec`: ``"name:key=value,..."``."""
-    spec = get_spec(name)
-    values = spec.resolve(params or {})
-    items = ",".join(f"{k}={v!r}" for k, v in values.items() if k in (params or {}))
-    return f"{spec.name}:{items}" if items else spec.name

@@ -118,11 +118,6 @@ def _engine_overflow(path: tuple, value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**1024
 
 
-@pytest.mark.xfail(
-    raises=OverflowError, strict=False,
-    reason="rnnviz/engine/config.py _optional_float: float() of a huge int raises "
-           "OverflowError; fixed in the engine, not in io",
-)
 def test_integer_beyond_float_range_in_a_float_setting(valid, tmp_path):
     meta = json.loads(valid["session.json"])
     meta["models"][0]["config"]["recurrent_scale"] = _RAW

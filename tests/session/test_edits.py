@@ -55,13 +55,13 @@ def test_bad_edits_are_refused():
         edits.set_values(seq, 5, [1], [1.0])
 
 
-def test_text_edits_reencode_inputs_targets_and_labels():
-    seq = load_demo("text").sequence
-    new = edits.with_text(seq, "abca")
+def test_a_text_sequence_is_encoded_from_its_text_and_not_edited_value_by_value():
+    from rnnviz.session.demos import sequence_from_text
+    from rnnviz.tasks.text import encode_text
+
+    new = sequence_from_text(encode_text("abca"))
     assert new.labels == ("a", "b", "c", "a") and new.vocabulary == ("a", "b", "c")
     np.testing.assert_array_equal(new.inputs.argmax(axis=1), [0, 1, 2, 0])
     np.testing.assert_array_equal(new.targets[:3, 0], [1, 2, 0])
     with pytest.raises(SessionError, match="edited through its text"):
-        edits.set_values(seq, 0, [0], [1.0])
-    with pytest.raises(SessionError):
-        edits.with_text(seq, "xyz~", fixed_vocabulary=True)
+        edits.set_values(load_demo("text").sequence, 0, [0], [1.0])

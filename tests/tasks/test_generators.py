@@ -13,9 +13,7 @@ from rnnviz.tasks.generators import (
     GENERATORS,
     MAX_LENGTH,
     GeneratorError,
-    format_generator_spec,
     generate,
-    parse_generator_spec,
 )
 
 SIGNALS = [n for n, s in GENERATORS.items() if s.category == "signal"]
@@ -388,43 +386,6 @@ def test_min_length_is_accepted_and_one_less_is_not(name):
     if shortest > 1:
         with pytest.raises(GeneratorError, match="length"):
             generate(name, shortest - 1)
-
-
-# ------------------------------------------------------------------ text specs
-
-
-def test_parse_generator_spec_converts_values_with_their_types():
-    assert parse_generator_spec("sine") == ("sine", {})
-    name, values = parse_generator_spec(" sine: period=25 , amplitude=2 ")
-    assert name == "sine" and values == {"period": 25.0, "amplitude": 2.0}
-    assert isinstance(values["period"], float)
-    _, values = parse_generator_spec("copy_memory:symbols=4,alphabet=3")
-    assert values == {"symbols": 4, "alphabet": 3} and isinstance(values["symbols"], int)
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("wave:period=3", "unknown generator 'wave'"),
-        ("sine:period", "expected key=value"),
-        ("sine:period=abc", "period must be a number"),
-        ("sine:period=nan", "period must be finite"),
-        ("sine:period=4,period=5", "period is given twice"),
-        ("adding:first_window=2.5", "first_window must be an integer"),
-        ("sine:period=1", "period=1"),
-        ("sine:colour=red", "no parameter 'colour'"),
-        ("temporal_order:t1_to=0.7", "t1_to=0.7"),
-    ],
-)
-def test_parse_generator_spec_errors_name_the_problem(text, expected):
-    with pytest.raises(GeneratorError, match=expected.replace("(", r"\(")):
-        parse_generator_spec(text)
-
-
-def test_format_generator_spec_round_trips():
-    params = {"period": 12.5, "phase": -0.25}
-    assert parse_generator_spec(format_generator_spec("sine", params)) == ("sine", params)
-    assert format_generator_spec("adding") == "adding"
 
 
 # ------------------------------------------------------------------ properties

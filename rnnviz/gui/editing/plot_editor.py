@@ -1,7 +1,8 @@
 """Editing the input on its plot: drag one sample up or down, or draw a freehand stroke.
 
-The input panel's ViewBox keeps its own handling of the mouse wheel and of the right button;
-only left-button drags are taken over, and only in the panel's "drag" and "draw" modes. In
+The input panel's :class:`~rnnviz.gui.panels.input.EditableViewBox` offers its drags to this
+editor first and keeps its own handling of the mouse wheel and the right button; only
+left-button drags are taken over, and only in the panel's "drag" and "draw" modes. In
 "drag" mode a press that is not within :data:`PICK_RADIUS` pixels of a sample pans as usual, so
 the shared time axis scrolls the same way in every mode.
 
@@ -81,8 +82,7 @@ class PlotEditor(QObject):
         self.window = window
         self.panel = window.panels["input"]
         self.vb = self.panel.input_plot.getViewBox()
-        self._pan_drag = self.vb.mouseDragEvent  # the ViewBox's own handler (pan / zoom box)
-        self.vb.mouseDragEvent = self._on_drag
+        self.vb.drag_handler = self._on_drag
         self.gesture: _Gesture | None = None
         self.panel.mode_changed.connect(self._mode_changed)
         self._mode_changed(self.panel.edit_mode)
@@ -94,25 +94,22 @@ class PlotEditor(QObject):
             self.vb.unsetCursor()
 
     # ---- the mouse -----------------------------------------------------------------------
-    def _on_drag(self, ev, axis=None) -> None:
+    def _on_drag(self, ev, axis=None) -> bool:
+        """The view box's drag events: True when this is (part of) an edit, False to let the
+        view box pan."""
         if self.gesture is None:
-            if (
+            if not (
                 ev.isStart()
                 and axis is None
                 and ev.button() == Qt.MouseButton.LeftButton
                 and self._start(ev.buttonDownScenePos())
             ):
-                ev.accept()
-                self._move(ev.scenePos())
-                if ev.isFinish():
-                    self._finish()
-                return
-            self._pan_drag(ev, axis=axis)
-            return
+                return False
         ev.accept()
         self._move(ev.scenePos())
         if ev.isFinish():
             self._finish()
+        return True
 
     def _view_point(self, scene_pos: QPointF) -> tuple[float, float]:
         p = self.vb.mapSceneToView(scene_pos)

@@ -71,14 +71,16 @@ class Panel(QWidget):
         return panel_spec(self.key).title
 
     # ---- building --------------------------------------------------------------------------
-    def add_time_plot(self, row: int, *, gutter: bool = True) -> pg.PlotItem:
+    def add_time_plot(self, row: int, *, gutter: bool = True,
+                      viewbox: pg.ViewBox | None = None) -> pg.PlotItem:
         """A plot on the shared time axis at ``row`` of the layout, with cursor and alarm lines.
 
         ``gutter`` reserves the colour bar's width on the right so the time axes of line plots
         and heatmaps line up."""
         axis = TimeAxis()
         axis.set_labels(self._labels)
-        plot = self.plot_widget.addPlot(row=row, col=0, axisItems={"bottom": axis})
+        plot = self.plot_widget.addPlot(row=row, col=0, axisItems={"bottom": axis},
+                                        viewBox=viewbox)
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)

@@ -36,6 +36,23 @@ def _ink(theme: Theme) -> pg.ColorMap:
     return pg.ColorMap(pos=[0.0, 1.0], color=[theme.background, theme.foreground])
 
 
+class EditableViewBox(pg.ViewBox):
+    """The input plot's view box: an editor may take over its mouse drags.
+
+    ``drag_handler(event, axis) -> bool`` is offered every drag event first; when it returns
+    True the event is the editor's, otherwise the view box pans (or zooms) as usual."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.drag_handler = None
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 (pyqtgraph's name)
+        handler = self.drag_handler
+        if handler is not None and handler(ev, axis):
+            return
+        super().mouseDragEvent(ev, axis=axis)
+
+
 class InputPanel(Panel):
     """x_t per channel (solid) and the target (dashed); ``input_plot`` is its PlotItem."""
 
@@ -47,7 +64,7 @@ class InputPanel(Panel):
         self._build_edit_bar()
         self.hold_y = False  # while True the y range stays put (during a drag)
         self._fit_arrays: tuple[np.ndarray, ...] = ()
-        self.input_plot = self.add_time_plot(0)
+        self.input_plot = self.add_time_plot(0, viewbox=EditableViewBox())
         self.input_plot.setLabel("left", "x, target")
         self.input_plot.setLabel("bottom", "step")
         self.add_legend(self.input_plot)
