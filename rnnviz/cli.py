@@ -13,11 +13,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from rnnviz.gui.panels.registry import PANELS, export_targets
+
 FIGURE_FORMATS = ("png", "svg", "pdf", "gif", "mp4")
 DATA_FORMATS = ("csv", "npz")
 FORMATS = FIGURE_FORMATS + DATA_FORMATS
-DEFAULT_PANELS = ("input", "hidden", "gates", "cell", "output", "gradients")
-PANELS = (*DEFAULT_PANELS, "dashboard")
 CELLS = {"rnn": "rnn_tanh", "rnn_tanh": "rnn_tanh", "rnn_relu": "rnn_relu", "lstm": "lstm",
          "gru": "gru"}
 
@@ -67,8 +67,8 @@ def export_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--format", type=_csv_list(FORMATS, "format"), default=["png"],
                    help=f"comma-separated: {','.join(FORMATS)} (default png)")
-    p.add_argument("--panels", type=_csv_list(PANELS, "panel"),
-                   help=f"comma-separated: {','.join(PANELS)} (default: every panel the "
+    p.add_argument("--panels", type=_csv_list(export_targets(), "panel"),
+                   help=f"comma-separated: {','.join(export_targets())} (default: every panel the "
                    "network has something to show in)")
     p.add_argument("--step", type=int, help="the cursor step drawn on the figures")
     p.add_argument("--width", type=int, default=1600, help="figure width in pixels (PNG)")
@@ -155,7 +155,7 @@ def run_export(args: argparse.Namespace) -> list[Path]:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from rnnviz.gui.export.headless import export_views
 
-            panels = args.panels or list(DEFAULT_PANELS)
+            panels = args.panels or [s.key for s in PANELS if s.shown]
             written += export_views(session, out, figure_formats, panels, width=args.width,
                                     fps=args.fps, stride=args.stride,
                                     skip_empty=args.panels is None)

@@ -17,8 +17,9 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from rnnviz.gui.export.controller import DASHBOARD, ExportController
+from rnnviz.gui.export.controller import ExportController
 from rnnviz.gui.export.figures import prepare_offscreen
+from rnnviz.gui.panels.registry import DASHBOARD, export_targets, panel_spec
 from rnnviz.gui.theme import LIGHT, apply_palette
 from rnnviz.io.run_export import ExportError
 from rnnviz.session import Session
@@ -26,7 +27,7 @@ from rnnviz.session import Session
 __all__ = ["FORMATS", "PANELS", "WINDOW_SIZE", "export_views"]
 
 WINDOW_SIZE = (1600, 1000)
-PANELS = ("input", "hidden", "gates", "cell", "output", "gradients", DASHBOARD)
+PANELS = export_targets()
 FORMATS = ("png", "svg", "pdf", "csv", "gif", "mp4")
 _IMAGE_FORMATS = ("png", "svg", "pdf")
 _ANIMATION_FORMATS = ("gif", "mp4")
@@ -44,9 +45,9 @@ def export_views(
     stride: int = 1,
     skip_empty: bool = False,
 ) -> list[Path]:
-    """Write each of ``panels`` ("input", "hidden", "gates", "cell", "output", "gradients",
-    "dashboard") in each of ``formats`` ("png" ``width`` pixels wide, "svg", "pdf", "csv",
-    "gif"/"mp4" animations at ``fps`` of every ``stride``-th step) into ``out_dir`` as
+    """Write each of ``panels`` (keys of the panel registry, or "dashboard") in each of
+    ``formats`` ("png" ``width`` pixels wide, "svg", "pdf", "csv", "gif"/"mp4" animations at
+    ``fps`` of every ``stride``-th step) into ``out_dir`` as
     ``<panel>.<format>`` (CSV: ``<panel>.csv``, or ``<panel>_<table>.csv`` for each of several
     tables). With ``skip_empty``, panels with nothing to show for this network are left out
     (cell memory without an LSTM, the output without a readout); otherwise asking for one is an
@@ -62,15 +63,14 @@ def export_views(
     if not out.is_dir():
         raise ExportError(f"{out}: the output folder does not exist")
     config = session.model.config
-    empty = {"cell": config.cell != "lstm", "output": config.output_size is None}
     written: list[Path] = []
     with _offscreen_window(session) as controller:
         for panel in panels:
-            if empty.get(panel, False):
+            if panel != DASHBOARD and not panel_spec(panel).has_content(config):
                 if skip_empty:
                     continue
-                title = controller.targets()[panel].replace("&&", "&")
-                raise ExportError(f"{title}: nothing is plotted for this network")
+                raise ExportError(f"{panel_spec(panel).title}: nothing is plotted for this "
+                                  "network")
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
                 if fmt in _ANIMATION_FORMATS:
