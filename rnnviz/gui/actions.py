@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-MENUS = ("File", "Edit", "Sequence", "View", "Help")
-_MNEMONIC = {"File": "&File", "Edit": "&Edit", "Sequence": "&Sequence", "View": "&View",
-             "Help": "&Help"}
+MENUS = ("File", "Edit", "Sequence", "Model", "Train", "Analysis", "View", "Help")
+_MNEMONIC = {"File": "&File", "Edit": "&Edit", "Sequence": "&Sequence", "Model": "&Model",
+             "Train": "&Train", "Analysis": "&Analysis", "View": "&View", "Help": "&Help"}
 _KEY_GLYPHS = {"Left": "←", "Right": "→", "Up": "↑", "Down": "↓"}
 
 
@@ -211,5 +211,7 @@ def build_actions(window: Any) -> dict[str, QAction]:
         if menu is not None:
             menu.addAction(action)
         actions[spec.name] = action
+    for menu in menus.values():
+        menu.menuAction().setVisible(not menu.isEmpty())  # menus no command uses yet
     window.menus = menus
     return actions

@@ -1,6 +1,8 @@
 """The window's default dock layout, from the panel registry.
 
-Left: the Model panel above the inspector (the editing docks tabbed with it). Then the
+Left: the Model panel above the inspector (every other dock that is not a panel tabbed with
+it: the editing docks and those of feature modules, hidden until their commands open them but
+the sequence table). Then the
 registry's "middle" column and its "right" column, top to bottom in registry order, each panel
 with its share of the height; a panel with ``tab_with`` is tabbed with that one. Panels not
 shown by default start hidden (View → Panels opens them).
@@ -42,7 +44,8 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     for spec in PANELS:
         if spec.tab_with is not None and spec.key in docks:
             window.tabifyDockWidget(docks[spec.tab_with], docks[spec.key])
-    tools = [key for key in ("table", "text") if key in docks]
+    known = {"model", "inspector"} | {spec.key for spec in PANELS}
+    tools = [key for key in docks if key not in known]  # editing docks, then features' docks
     previous = "inspector"
     for key in tools:
         window.tabifyDockWidget(docks[previous], docks[key])
@@ -52,8 +55,9 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     for spec in PANELS:
         if not spec.shown and spec.key in docks:
             docks[spec.key].hide()
-    if "text" in docks:
-        docks["text"].hide()
+    for key in tools:
+        if key != "table":
+            docks[key].hide()  # opened by their commands
     docks["inspector"].raise_()
     for spec in PANELS:
         if spec.tab_with is not None and spec.key in docks:

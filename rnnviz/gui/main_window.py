@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from rnnviz.gui.actions import build_actions, shortcut_rows
 from rnnviz.gui.editing import install as install_editing
 from rnnviz.gui.export.controller import ExportController, add_context_actions
+from rnnviz.gui.features import install_features
 from rnnviz.gui.files import FileController
 from rnnviz.gui.inspector import Inspector
 from rnnviz.gui.layout import arrange_default
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.editing = install_editing(self)
         self.files = FileController(self)
         self.exports = ExportController(self)
+        install_features(self)
         self.actions = build_actions(self)
         self._follow_undo_stack()
         add_context_actions(self.exports)
