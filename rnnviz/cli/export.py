@@ -1,57 +1,22 @@
-"""The ``rnnviz`` command.
-
-``rnnviz [FILE...]`` opens the app (on the demo when no file is given); ``rnnviz export ...``
-writes figures and data without a display. Bad arguments and bad files end with exit status 2
-and one line on stderr, never a traceback.
-"""
+"""``rnnviz export ...``: figures, data and animations of a run, without a display."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+from rnnviz.cli.common import CELLS, Parser, UsageError, csv_list
 from rnnviz.gui.panels.registry import PANELS, export_targets
 
 FIGURE_FORMATS = ("png", "svg", "pdf", "gif", "mp4")
 DATA_FORMATS = ("csv", "npz")
 FORMATS = FIGURE_FORMATS + DATA_FORMATS
-CELLS = {"rnn": "rnn_tanh", "rnn_tanh": "rnn_tanh", "rnn_relu": "rnn_relu", "lstm": "lstm",
-         "gru": "gru"}
 
 
-class UsageError(Exception):
-    """A bad argument or input file: reported as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line instead of usage + message
-        raise UsageError(message)
-
-
-def _csv_list(choices: tuple[str, ...], what: str):
-    def parse(text: str) -> list[str]:
-        items = [s.strip().lower() for s in text.split(",") if s.strip()]
-        bad = [s for s in items if s not in choices]
-        if bad or not items:
-            raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(bad) or '(none)'}; choose from {', '.join(choices)}")
-        return items
-    return parse
-
-
-def launch_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rnnviz", description="See inside recurrent neural networks. "
-                     "Use 'rnnviz export --help' for headless export.")
-    parser.add_argument("files", nargs="*", help="sessions (.rnnviz), sequences (CSV/TSV/NPY/"
-                        "NPZ) or weights (.npz/.safetensors/.pt) to open")
-    return parser
-
-
-def export_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="rnnviz export",
+def parser() -> argparse.ArgumentParser:
+    p = Parser(prog="rnnviz export",
                 description="Write figures and data of a run, without a display.")
     p.add_argument("session", nargs="?", help="a .rnnviz session file")
     p.add_argument("--demo", help="a bundled demo (sine, adding, vanishing, exploding, text)")
@@ -65,9 +30,9 @@ def export_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="trained weights (.npz, .safetensors, .pt/.pth)")
     p.add_argument("--prefix", help="the weights' key prefix, e.g. 'encoder.rnn.'")
     p.add_argument("--out", required=True, help="output directory (created if missing)")
-    p.add_argument("--format", type=_csv_list(FORMATS, "format"), default=["png"],
+    p.add_argument("--format", type=csv_list(FORMATS, "format"), default=["png"],
                    help=f"comma-separated: {','.join(FORMATS)} (default png)")
-    p.add_argument("--panels", type=_csv_list(export_targets(), "panel"),
+    p.add_argument("--panels", type=csv_list(export_targets(), "panel"),
                    help=f"comma-separated: {','.join(export_targets())} (default: every panel the "
                    "network has something to show in)")
     p.add_argument("--step", type=int, help="the cursor step drawn on the figures")
@@ -164,23 +129,7 @@ def run_export(args: argparse.Namespace) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv[:1] == ["export"]:
-            args = export_parser().parse_args(argv[1:])
-            for path in run_export(args):
-                print(path)
-            return 0
-        args = launch_parser().parse_args(argv)
-    except UsageError as exc:
-        prog = "rnnviz export" if argv[:1] == ["export"] else "rnnviz"
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    from rnnviz.gui.app import run
-
-    return run(args.files)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def run(args: argparse.Namespace) -> int:
+    for path in run_export(args):
+        print(path)
+    return 0
