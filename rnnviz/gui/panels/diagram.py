@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -58,8 +59,8 @@ from rnnviz.session.cell_values import (
 CELL_TITLES = {"rnn_tanh": "Vanilla RNN (tanh)", "rnn_relu": "Vanilla RNN (ReLU)",
                "lstm": "LSTM", "gru": "GRU"}
 MEAN = -1  # the colour-by choice "mean over units"
-FONT_PX = 13  # labels in scene pixels
-EQUATION_PX = 15
+FONT_PX = 14  # labels in canvas pixels
+EQUATION_PX = 16
 GAP = 36  # between the diagram and the equations
 MARGIN = 12
 ARROW_HEAD = 9.0
@@ -81,30 +82,47 @@ class _EdgeItems:
 
 
 class DiagramView(pg.GraphicsView):
-    """The panel's scene, scaled to fit the view (aspect ratio kept). ``resized(w, h)`` lets the
-    panel re-arrange the scene for the view's shape before it is fitted."""
+    """The panel's view. Scene coordinates are the view's pixels (as pyqtgraph's exporters
+    expect); the diagram is drawn on ``canvas``, an item scaled to fit the view with its aspect
+    ratio kept. ``resized(w, h)`` lets the panel re-arrange the diagram for the view's shape
+    before it is fitted."""
 
     resized = Signal(float, float)
 
     def __init__(self, background: str) -> None:
         self.content = QRectF(0, 0, 100, 100)
+        self.canvas: QGraphicsRectItem | None = None
         super().__init__(background=background)
         self.setCentralItem(None)
-        self.aspectLocked = True
         self.setRenderHints(self.renderHints() | pg.QtGui.QPainter.RenderHint.Antialiasing
                             | pg.QtGui.QPainter.RenderHint.TextAntialiasing)
-        self.content = QRectF(0, 0, 100, 100)
         self.context_menu = QMenu(self)
 
+    def new_canvas(self) -> QGraphicsRectItem:
+        """An empty scene with a fresh canvas item to draw on."""
+        self.scene().clear()
+        self.canvas = QGraphicsRectItem()
+        self.canvas.setPen(QPen(Qt.PenStyle.NoPen))
+        self.scene().addItem(self.canvas)
+        return self.canvas
+
     def fit(self, rect: QRectF) -> None:
+        """Scale the canvas so that ``rect`` (canvas coordinates) fills the view, centred."""
         self.content = QRectF(rect)
-        self.setRange(self.content, padding=0, lockAspect=True)
+        if self.canvas is None or rect.width() <= 0 or rect.height() <= 0:
+            return
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        scale = min(w / rect.width(), h / rect.height())
+        self.canvas.setScale(scale)
+        self.canvas.setPos((w - rect.width() * scale) / 2 - rect.left() * scale,
+                           (h - rect.height() * scale) / 2 - rect.top() * scale)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(ev)
         if self.closed or not hasattr(self, "context_menu"):
             return
         self.resized.emit(float(self.width()), float(self.height()))
-        self.setRange(self.content, padding=0, lockAspect=True)
+        self.fit(self.content)
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802 (Qt name)
         if ev.button() == Qt.MouseButton.RightButton and not self.context_menu.isEmpty():
@@ -170,31 +188,43 @@ class DiagramPanel(Panel):
         self.view = DiagramView(theme.background)
         self.plot_widget = self.view
         self.scene = self.view.scene()
+        self.canvas: QGraphicsRectItem | None = None
         self.view.resized.connect(self._arrange)
 
-        bar = QHBoxLayout()
+        controls = QWidget()
+        # The controls never widen the dock: in a narrow one they are cut off at the right.
+        controls.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        bar = QHBoxLayout(controls)
         bar.setContentsMargins(6, 2, 6, 0)
         bar.addWidget(QLabel("Unit"))
         self.unit_spin = QSpinBox()
         self.unit_spin.setRange(0, 0)
         self.unit_spin.setToolTip("The unit whose numbers the equations show")
         bar.addWidget(self.unit_spin)
-        bar.addWidget(QLabel("Colour blocks by"))
+        bar.addWidget(QLabel("Colour"))
         self.colour_combo = QComboBox()
-        self.colour_combo.addItems(["mean over units", "this unit"])
+        self.colour_combo.addItems(["mean of units", "this unit"])
         self.colour_combo.setToolTip("A block's colour: the mean of its values over the layer's "
                                      "units, or the chosen unit's value")
         bar.addWidget(self.colour_combo)
+        self.show_combo = QComboBox()
+        for text, data in (("diagram + equations", "both"), ("diagram", "diagram"),
+                           ("equations", "equations")):
+            self.show_combo.addItem(text, data)
+        self.show_combo.setToolTip("What the panel shows")
+        bar.addWidget(self.show_combo)
         self.gradients_check = QCheckBox("Gradients")
         self.gradients_check.setToolTip("Show the backward pass: ∂L/∂ of every value at the "
                                         "cursor, flowing back (reveal mode's backward sweep "
                                         "shows it too)")
         bar.addWidget(self.gradients_check)
         bar.addStretch(1)
-        self._layout.addLayout(bar)
+        self._layout.addWidget(controls)
         self._layout.addWidget(self.view, 1)
-        for widget in (self.unit_spin, self.colour_combo, self.gradients_check):
+        for widget in (self.unit_spin, self.colour_combo, self.show_combo,
+                       self.gradients_check):
             widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.show_combo.currentIndexChanged.connect(lambda _i: self._place_equations())
         self.unit_spin.valueChanged.connect(lambda _v: self._refresh())
         self.colour_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         self.gradients_check.toggled.connect(lambda _b: self._refresh())
@@ -210,7 +240,7 @@ class DiagramPanel(Panel):
         self._levels: dict[str, tuple[float, float]] = {}
         self._grad_ref: dict[int | None, float] = {}
         self._structure: tuple = ()
-        self._wide = True
+        self._view_size = (1.0, 1.0)
         self._state: dict[str, dict] = {}
 
     # ---- options ---------------------------------------------------------------------------
@@ -223,10 +253,10 @@ class DiagramPanel(Panel):
         return self.colour_combo.currentIndex() == 1
 
     def set_options(self, unit: int | None = None, colour_by_unit: bool | None = None,
-                    show_gradients: bool | None = None) -> None:
-        """Set the chosen unit (clamped to the layer's), the colouring and the gradients
-        switch, redrawing once."""
-        widgets = (self.unit_spin, self.colour_combo, self.gradients_check)
+                    show_gradients: bool | None = None, show: str | None = None) -> None:
+        """Set the chosen unit (clamped to the layer's), the colouring, the gradients switch
+        and what is shown ("both", "diagram", "equations"), redrawing once."""
+        widgets = (self.unit_spin, self.colour_combo, self.gradients_check, self.show_combo)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -236,6 +266,11 @@ class DiagramPanel(Panel):
                 self.colour_combo.setCurrentIndex(1 if colour_by_unit else 0)
             if show_gradients is not None:
                 self.gradients_check.setChecked(bool(show_gradients))
+            if show is not None:
+                index = self.show_combo.findData(show)
+                if index < 0:
+                    raise ValueError(f"show must be both, diagram or equations, not {show!r}")
+                self.show_combo.setCurrentIndex(index)
         finally:
             for w in widgets:
                 w.blockSignals(False)
@@ -302,11 +337,11 @@ class DiagramPanel(Panel):
         item.setDefaultTextColor(QColor(colour or self.theme.foreground))
         item.setHtml(html)
         item.document().setDocumentMargin(1)
-        self.scene.addItem(item)
+        item.setParentItem(self.canvas)
         return item
 
     def _build(self, layout: Layout) -> None:
-        self.scene.clear()
+        self.canvas = self.view.new_canvas()
         self.layout_spec = layout
         self.node_items, self.edge_items, self.equation_items = {}, {}, []
         fg = QColor(self.theme.foreground)
@@ -322,8 +357,8 @@ class DiagramPanel(Panel):
             line.setZValue(1)
             head = QGraphicsPolygonItem()
             head.setZValue(2)
-            self.scene.addItem(line)
-            self.scene.addItem(head)
+            line.setParentItem(self.canvas)
+            head.setParentItem(self.canvas)
             self.edge_items[edge.key] = _EdgeItems(edge, line, head, points)
         for node in layout.nodes:
             w, h = node.size
@@ -335,7 +370,7 @@ class DiagramPanel(Panel):
             shape.setData(0, node.key)
             shape.setZValue(3)
             shape.setPen(QPen(fg, 1.2))
-            self.scene.addItem(shape)
+            shape.setParentItem(self.canvas)
             text = None
             if node.kind != "junction":
                 text = self._text("")
@@ -348,27 +383,51 @@ class DiagramPanel(Panel):
         self._arrange(float(self.view.width()), float(self.view.height()))
 
     def _arrange(self, width: float, height: float) -> None:
-        """Put the equations beside the diagram in a wide view, under it in a tall one."""
-        if self.layout_spec is None:
-            return
-        self._wide = width >= height * 1.25
+        """Lay the diagram and the equations out for a view of ``width`` x ``height``."""
+        self._view_size = (max(width, 1.0), max(height, 1.0))
         self._place_equations()
 
     def _place_equations(self) -> None:
+        """Show what ``show`` asks for; with both, the equations go beside the diagram or
+        under it, whichever lets the view draw everything larger."""
         layout = self.layout_spec
         if layout is None:
             return
-        x0, y0 = (layout.width + GAP, 0.0) if self._wide else (0.0, layout.height + GAP)
-        y = y0
-        for item in self.equation_items:
-            item.setPos(x0, y)
-            y += item.boundingRect().height() + 6
-        diagram = QRectF(0, -36, layout.width, layout.height + 36)
-        box = diagram
-        for item in self.equation_items:
-            box = box.united(item.sceneBoundingRect())
+        show = self.show_combo.currentData()
+        diagram_on, equations_on = show in ("both", "diagram"), show in ("both", "equations")
+        for items in self.node_items.values():
+            items.shape.setVisible(diagram_on)
+            if items.text is not None:
+                items.text.setVisible(diagram_on)
+        for items in self.edge_items.values():
+            items.line.setVisible(diagram_on)
+            items.head.setVisible(diagram_on)
         if self.header is not None:
-            box = box.united(self.header.sceneBoundingRect())
+            self.header.setVisible(diagram_on)
+        for item in self.equation_items:
+            item.setVisible(equations_on)
+        diagram = QRectF(0, -36, layout.width, layout.height + 36)
+        if self.header is not None:
+            diagram = diagram.united(self.header.mapRectToParent(self.header.boundingRect()))
+        eq_w = max((i.boundingRect().width() for i in self.equation_items), default=0.0)
+        eq_h = sum(i.boundingRect().height() + 6 for i in self.equation_items)
+        view_w, view_h = getattr(self, "_view_size", (1.0, 1.0))
+
+        def scale(box: QRectF) -> float:
+            return min(view_w / (box.width() + 2 * MARGIN), view_h / (box.height() + 2 * MARGIN))
+
+        if not diagram_on:
+            origin, box = QPointF(0, 0), QRectF(0, 0, eq_w, eq_h)
+        else:
+            beside = QPointF(diagram.right() + GAP, 0.0)
+            below = QPointF(0.0, diagram.bottom() + GAP)
+            options = [(diagram.united(QRectF(o, QSizeF(eq_w, eq_h))), o)
+                       for o in (beside, below)] if equations_on else [(diagram, beside)]
+            box, origin = max(options, key=lambda option: scale(option[0]))
+        y = origin.y()
+        for item in self.equation_items:
+            item.setPos(origin.x(), y)
+            y += item.boundingRect().height() + 6
         self.view.fit(box.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
 
     # ---- drawing ---------------------------------------------------------------------------
@@ -527,7 +586,7 @@ class DiagramPanel(Panel):
         while len(self.equation_items) < len(eqs) + 1:
             self.equation_items.append(self._text("", EQUATION_PX))
         while len(self.equation_items) > len(eqs) + 1:
-            self.scene.removeItem(self.equation_items.pop())
+            self.scene.removeItem(self.equation_items.pop())  # takes it off the canvas
         numbers = self.theme.lines[0]
         out = self._output_index()
         title = f"Equations — numbers of unit {unit} at step {self.step.step}"
