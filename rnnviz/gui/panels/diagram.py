@@ -17,7 +17,7 @@ numbers come from :mod:`rnnviz.session.cell_values` and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -312,9 +312,16 @@ class DiagramPanel(Panel):
     def set_cursor(self, step: int) -> None:
         super().set_cursor(step)
         if self.results is not None and step != self.view_state.step:
-            self.view_state = ViewState(step, self.view_state.layer, self.view_state.units,
-                                        self.view_state.reveal, self.view_state.phase,
-                                        self.view_state.model)
+            self.view_state = replace(self.view_state, step=step)
+            self._refresh()
+
+    def follow_view(self, view: ViewState) -> None:
+        """The view changed (connected to the session's ``view_changed``): the diagram needs
+        the reveal phase as well as the cursor, and the dashboard redraws a panel's data only
+        when what it plots changes. Steps are left to :meth:`set_cursor`, once a frame."""
+        old = self.view_state
+        self.view_state = replace(view, step=old.step)
+        if self.results is not None and (old.reveal, old.phase) != (view.reveal, view.phase):
             self._refresh()
 
     def apply_theme(self, theme: Theme) -> None:
