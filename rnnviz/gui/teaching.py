@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from shiboken6 import isValid
 
+from rnnviz.gui import lessons
+
 
 def install(window) -> None:
     """Connect the cell diagram to the view and install the lessons controller as
@@ -23,3 +25,4 @@ def install(window) -> None:
 
         session.view_changed.connect(follow)
         panel.follow_view(session.view)
+    lessons.install(window)
