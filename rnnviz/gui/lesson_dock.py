@@ -7,6 +7,7 @@ ask (``show_requested(step index)``, ``language_requested(code)``).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -25,7 +26,7 @@ from rnnviz.io.lesson_file import Lesson, translated
 LANGUAGE_NAMES = {"en": "English", "zh": "中文", "de": "Deutsch", "fr": "Français",
                   "es": "Español", "pt": "Português", "ja": "日本語", "it": "Italiano"}
 SHOW_ME = {"en": "Show me", "zh": "演示"}
-STEP_STYLE = "QFrame#lessonStep {{ border-left: 3px solid {colour}; }}"
+STEP_STYLE = "QFrame#lessonStep {{ background-color: {colour}; border-radius: 4px; }}"
 
 
 class StepRow(QFrame):
@@ -62,7 +63,10 @@ class StepRow(QFrame):
         layout.addLayout(body, 1)
 
     def set_current(self, current: bool, colour: str) -> None:
-        self.setStyleSheet(STEP_STYLE.format(colour=colour if current else "transparent"))
+        """Mark the step last shown with a light tint of ``colour`` (#rrggbb)."""
+        tint = QColor(colour)
+        shade = f"rgba({tint.red()}, {tint.green()}, {tint.blue()}, 0.22)"
+        self.setStyleSheet(STEP_STYLE.format(colour=shade if current else "transparent"))
 
 
 class LessonDock(QWidget):

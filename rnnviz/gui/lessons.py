@@ -160,6 +160,10 @@ class LessonController(QObject):
             self.lesson, self.problems, self.current = lesson, problems, -1
             self._opened = {}
             self._unfocus()
+            panel = self.window.panels.get("diagram")
+            if panel is not None:  # what an earlier lesson chose does not carry over
+                panel.set_options(unit=0, colour_by_unit=False, show_gradients=False,
+                                  show="both")
             self.dock_widget.accent = self.window.theme.cursor
             self.dock_widget.set_lesson(lesson, self.language, problems)
             self.dock.show()
