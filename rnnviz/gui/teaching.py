@@ -11,8 +11,8 @@ from rnnviz.gui import lessons
 
 
 def install(window) -> None:
-    """Connect the cell diagram to the view and install the lessons controller as
-    ``window.lessons``."""
+    """Connect the cell diagram to the view and to whether its dock can be seen, and install
+    the lessons controller as ``window.lessons``."""
     panel = window.panels.get("diagram")
     if panel is not None:
         session = window.session
@@ -25,4 +25,6 @@ def install(window) -> None:
 
         session.view_changed.connect(follow)
         panel.follow_view(session.view)
+        # a tab behind another, or a closed dock, is not drawn at every step
+        window.docks["diagram"].visibilityChanged.connect(panel.set_shown)
     lessons.install(window)

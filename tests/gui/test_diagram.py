@@ -181,11 +181,11 @@ def test_hovering_a_block_shows_its_equation_and_values(window, qtbot):
     panel = shown(window, 60)
     panel.set_options(unit=1)
     f = window.session.results.models[0].trace.gates["f"][0, 60]
+    with qtbot.waitSignal(panel.hovered) as hover:
+        panel._hovered(panel.node_items["f"].shape)  # as the pointer entering the block does
     tip = panel.node_items["f"].shape.toolTip()
     assert "σ" in tip and "<sub>" in tip
     assert f"{f[1]:.3f}" in tip and f"{f.mean():.3f}" in tip
-    with qtbot.waitSignal(panel.hovered) as hover:
-        panel._hovered(panel.node_items["f"].shape)
     assert hover.args[0].startswith("f_t = σ(W_f·[h_{t−1}, x_t] + b_f)")
     assert hover.args[0].endswith(f"= {f[1]:.3f}")
 
@@ -228,3 +228,15 @@ def test_theme_switch_recolours_the_diagram(window):
     assert panel.node_items["cat"].shape.brush().color().name() == DARK.foreground
     assert panel.diagram_state()["f"]["colour"] == colour(
         DARK.sequential, window.session.results.models[0].trace.gates["f"][0, 60].mean())
+
+
+def test_a_hidden_diagram_catches_up_when_shown(window):
+    panel = window.panels["diagram"]
+    window.docks["gates"].raise_()  # the diagram's tab is behind the gates'
+    window.session.set_view(step=33)
+    window.redraw_now()
+    assert panel.step is None or panel.step.step != 33  # not drawn while it cannot be seen
+    panel_now = shown(window)
+    assert panel_now.step.step == 33
+    trace = window.session.results.models[0].trace
+    assert panel.diagram_state()["f"]["value"] == pytest.approx(trace.gates["f"][0, 33].mean())

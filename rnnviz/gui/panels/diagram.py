@@ -241,6 +241,8 @@ class DiagramPanel(Panel):
         self._grad_ref: dict[int | None, float] = {}
         self._structure: tuple = ()
         self._view_size = (1.0, 1.0)
+        self._shown = True
+        self._stale = False
         self._state: dict[str, dict] = {}
 
     # ---- options ---------------------------------------------------------------------------
@@ -313,6 +315,13 @@ class DiagramPanel(Panel):
         super().set_cursor(step)
         if self.results is not None and step != self.view_state.step:
             self.view_state = replace(self.view_state, step=step)
+            self._refresh()
+
+    def set_shown(self, shown: bool) -> None:
+        """Whether the panel can be seen (its dock open and not behind another tab): hidden,
+        it skips drawing at every step and catches up when it is shown again."""
+        self._shown = shown
+        if shown and self._stale:
             self._refresh()
 
     def follow_view(self, view: ViewState) -> None:
@@ -442,6 +451,10 @@ class DiagramPanel(Panel):
         results = self.results
         if results is None or self.layout_spec is None:
             return
+        if not self._shown:
+            self._stale = True
+            return
+        self._stale = False
         view = self.view_state
         layer = min(view.layer, results.config.num_layers - 1)
         step_index = min(max(view.step, 0), results.steps - 1)
@@ -531,7 +544,6 @@ class DiagramPanel(Panel):
             items.text.setTextWidth(w + 18 if node.kind != "op" else -1)
             rect = items.text.boundingRect()
             items.text.setPos(node.x - rect.width() / 2, node.y - rect.height() / 2)
-        items.shape.setToolTip(self._tooltip(node, unit))
 
     def _draw_edge(self, items: _EdgeItems, unit: int | None, backward: bool,
                    reference: float) -> None:
@@ -627,10 +639,13 @@ class DiagramPanel(Panel):
         return "<br>".join(lines)
 
     def _hovered(self, shape: QGraphicsItem) -> None:
+        """The pointer entered a block: its tool tip (made now, not at every step) and the
+        status-bar line."""
         key = shape.data(0)
         node = self.node_items[key].node if key in self.node_items else None
         if node is None or self.step is None:
             return
+        shape.setToolTip(self._tooltip(node, self.unit if self.colour_by_unit else None))
         eq = next((e for e in self.equation_list if e.name == node.equation), None)
         if eq is not None:
             self.hovered.emit(f"{plain(eq.symbolic)}  {plain(eq.numeric)}")

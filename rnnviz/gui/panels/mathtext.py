@@ -13,6 +13,7 @@ as lesson steps are written.
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
@@ -119,6 +120,7 @@ def _render(markup: str, script: bool = False) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)  # labels repeat at every redraw
 def render(markup: str) -> str:
     """The markup typeset as rich text (an HTML fragment). MathSyntaxError for markup it cannot
     read."""
