@@ -119,6 +119,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("step.leave_field", "Leave the text field", "setFocus", keys=("Esc",),
       help="leave a text field (so the keys above step again)", in_text_fields=True),
     # ---- Help
+    A("help.lessons", "&Lessons", "lessons.fill_menu", "Help", kind="submenu"),
     A("help.keys", "&Keyboard shortcuts", "show_shortcuts", "Help", ("F1",), "this list"),
     A("help.about", "&About rnnviz", "show_about", "Help"),
 )

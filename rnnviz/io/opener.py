@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rnnviz.io.archive import Archive, npz_key
 from rnnviz.io.errors import FileFormatError
+from rnnviz.io.lesson_file import LESSON_SUFFIX
 from rnnviz.io.sequences import load_sequence
 from rnnviz.io.session_file import SESSION_SUFFIX, load_session
 from rnnviz.io.weights import WEIGHT_SUFFIXES, load_weights
@@ -33,12 +34,14 @@ class Opened:
 
 
 def file_kind(path: str | Path) -> str:
-    """"session", "sequence" or "weights", judged by the name (and an .npz's keys, read from
-    its directory by the hardened archive reader: no array is read)."""
+    """"session", "sequence", "weights" or "lesson", judged by the name (and an .npz's keys,
+    read from its directory by the hardened archive reader: no array is read)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == SESSION_SUFFIX:
         return "session"
+    if suffix == LESSON_SUFFIX:
+        return "lesson"  # opened by the window's lessons (rnnviz.io.lesson_file)
     if suffix in SEQUENCE_SUFFIXES:
         return "sequence"
     if suffix in AMBIGUOUS_SUFFIXES:
@@ -54,8 +57,8 @@ def file_kind(path: str | Path) -> str:
     if suffix in WEIGHT_SUFFIXES:
         return "weights"
     raise FileFormatError(f"{p.name}: unknown kind of file (expected {SESSION_SUFFIX}, a "
-                          f"sequence {', '.join(SEQUENCE_SUFFIXES + AMBIGUOUS_SUFFIXES)} or "
-                          f"weights {', '.join(WEIGHT_SUFFIXES)})")
+                          f"sequence {', '.join(SEQUENCE_SUFFIXES + AMBIGUOUS_SUFFIXES)}, "
+                          f"weights {', '.join(WEIGHT_SUFFIXES)} or a lesson {LESSON_SUFFIX})")
 
 
 def open_file(path: str | Path, document: Document, *, prefix: str | None = None,
@@ -74,6 +77,9 @@ def open_file(path: str | Path, document: Document, *, prefix: str | None = None
         kind = file_kind(p)
     if expect is not None and kind != expect:
         raise FileFormatError(f"{p.name}: not a {expect} file (it reads as a {kind})")
+    if kind == "lesson":
+        raise FileFormatError(f"{p.name}: a lesson, not a document: open it in the window "
+                              "(File → Open or Help → Lessons)")
     try:
         if kind == "session":
             doc, view = load_session(p)

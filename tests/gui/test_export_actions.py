@@ -42,7 +42,9 @@ def test_menus_and_context_menus_offer_export(window, controller):
     assert window.actions["file.export"].shortcut() == QKeySequence("Ctrl+E")
     assert window.actions["file.export_animation"].shortcut() == QKeySequence("Ctrl+Shift+E")
     for panel in window.panels.values():
-        menu = panel.time_plots[0].getViewBox().menu
+        # time plots carry it in their plot menus; other panels (a diagram) in their own
+        menu = (panel.time_plots[0].getViewBox().menu if panel.time_plots
+                else panel.view.context_menu)
         assert "Export…" in [a.text() for a in menu.actions()]
         # pyqtgraph's own exporter is hidden: ours replaces it
         builtin = panel.plot_widget.scene().contextMenu

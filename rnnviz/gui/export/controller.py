@@ -198,7 +198,9 @@ class ExportController(QObject):
         if not view.isVisibleTo(panel):
             raise ExportError(f"{title}: nothing is plotted for this network")
         dock = window.docks.get(key)
-        if not view.isVisible() and dock is not None:
+        # A tab behind another counts as visible (Qt moves it out of sight): bring it up.
+        tabbed = dock is not None and not dock.isHidden() and window.tabifiedDockWidgets(dock)
+        if (not view.isVisible() or tabbed) and dock is not None:
             if dock.isHidden():
                 raise ExportError(f"{title}: the panel is closed; show it from View → Panels")
             dock.raise_()

@@ -35,9 +35,9 @@ UNTITLED = "untitled"
 SAMPLE_SUFFIX = SESSION_SUFFIX
 
 OPEN_FILTER = (
-    "Sessions, sequences and weights (*.rnnviz *.csv *.tsv *.txt *.npy *.npz *.safetensors "
-    "*.pt *.pth);;Sessions (*.rnnviz);;Sequences (*.csv *.tsv *.txt *.npy *.npz);;"
-    "Weights (*.npz *.safetensors *.pt *.pth);;All files (*)"
+    "Sessions, sequences, weights and lessons (*.rnnviz *.csv *.tsv *.txt *.npy *.npz "
+    "*.safetensors *.pt *.pth *.toml);;Sessions (*.rnnviz);;Sequences (*.csv *.tsv *.txt *.npy "
+    "*.npz);;Weights (*.npz *.safetensors *.pt *.pth);;Lessons (*.toml);;All files (*)"
 )
 SESSION_FILTER = "rnnviz sessions (*.rnnviz)"
 WEIGHTS_FILTER = "Weights (*.npz *.safetensors *.pt *.pth);;All files (*)"
@@ -251,6 +251,8 @@ class FileController(QObject):
                 )
             if this_kind == "session":
                 return self._open_session_then(path, paths[i + 1 :], interactive)
+            if this_kind == "lesson" and hasattr(self.window, "lessons"):
+                return self.window.lessons.open_file(path, interactive=interactive)
             if not self._apply_file(path, this_kind, interactive):
                 return False
         return True

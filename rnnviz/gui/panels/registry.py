@@ -68,6 +68,10 @@ PANELS: tuple[PanelSpec, ...] = (
               help="an LSTM's cell state c_t and its norm"),
     PanelSpec("gradients", "Gradients (BPTT)", "rnnviz.gui.panels.gradients:GradientsPanel",
               "right", 35, help="‖∂L/∂h_t‖, ‖∂L/∂c_t‖ and ‖∂L/∂x_t‖ on a log axis"),
+    PanelSpec("diagram", "Cell diagram", "rnnviz.gui.panels.diagram:DiagramPanel",
+              tab_with="gates",
+              help="the layer's cell at the cursor step, coloured by its values, with its "
+                   "equations and the numbers in"),
 )
 
 
