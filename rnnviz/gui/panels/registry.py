@@ -68,6 +68,9 @@ PANELS: tuple[PanelSpec, ...] = (
               help="an LSTM's cell state c_t and its norm"),
     PanelSpec("gradients", "Gradients (BPTT)", "rnnviz.gui.panels.gradients:GradientsPanel",
               "right", 35, help="‖∂L/∂h_t‖, ‖∂L/∂c_t‖ and ‖∂L/∂x_t‖ on a log axis"),
+    PanelSpec("compare", "Comparison", "rnnviz.gui.compare.view:ComparePanel", tab_with="gates",
+              shown=False, help="every model on one time axis: output, loss, ‖∂L/∂h_t‖, "
+              "influence and gates"),
 )
 
 
