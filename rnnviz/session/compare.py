@@ -21,6 +21,7 @@ Both are cached per result, so unchanged models cost nothing on the next edit.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -184,6 +185,20 @@ def unique_name(name: str, document: Document) -> str:
     while candidate in taken:
         candidate, k = f"{name} ({k})", k + 1
     return candidate
+
+
+def model_file_names(document: Document) -> tuple[str, ...]:
+    """A file-name part for each model of ``document``, from its name: letters, digits, '-'
+    and '_' only ("LSTM 32" -> "LSTM_32"), unique within the document (a clash gains "-2",
+    "-3", ...). What exports put after the panel's name: ``<panel>-<model>.png``."""
+    out: list[str] = []
+    for k, model in enumerate(document.models):
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", model.name).strip("_") or f"model{k + 1}"
+        name, n = base, 2
+        while name.lower() in (o.lower() for o in out):  # case-insensitive file systems
+            name, n = f"{base}-{n}", n + 1
+        out.append(name)
+    return tuple(out)
 
 
 def with_default_name(document: Document, index: int) -> Document:

@@ -43,6 +43,7 @@ class ModelsController(QObject):
         self.view = window.panels["compare"]
         self.view.attach(self.session)
         self.view.model_clicked.connect(self.select)
+        self.view.drawn.connect(self._view_drawn)
         self.dock = ModelsDock(self)
         window.add_dock("models", "Models", self.dock)
         self.dialog: AddModelDialog | None = None
@@ -226,7 +227,12 @@ class ModelsController(QObject):
     def _results_changed(self, results: Results) -> None:
         self.dock.show_results(results)
         self.view.refresh()
-        if not self.view.isVisible():
+
+    def _view_drawn(self) -> None:
+        """The comparison view drew new results: their influence, at once when it is cheap
+        or already known, else in a job once the edits rest."""
+        results = self.session.last_results
+        if results is None:
             return
         cost = sum(cmp.influence_cost(r) for r in results.models)
         if cost == 0:

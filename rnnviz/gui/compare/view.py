@@ -82,12 +82,14 @@ class KeyEntry(pg.LabelItem):
 class ComparePanel(Panel):
     """Every model of the session's document side by side (see the module docstring).
 
-    ``model_clicked(index)``: the user asked for a model's dashboard. :meth:`attach` gives the
+    ``model_clicked(index)``: the user asked for a model's dashboard; ``drawn()``: new results
+    were drawn (the influence rows wait for :meth:`refresh_influence`). :meth:`attach` gives the
     panel its session; it draws from ``session.last_results``, and only while shown (a hidden
     panel catches up when it is shown, and before its data is exported)."""
 
     key = "compare"
     model_clicked = Signal(int)
+    drawn = Signal()  # new results were drawn (their influence may still be to compute)
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)
@@ -182,6 +184,7 @@ class ComparePanel(Panel):
             self._dirty = False
             self._drawn_influence = ()
             self.refresh_influence()
+            self.drawn.emit()
         self._show_key(results)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -253,6 +256,7 @@ class ComparePanel(Panel):
         out_items = iter(self.lines["output"])
         gate_items = iter(self.lines["gates"])
         counted = 0
+        loss_rows: list[tuple[pg.PlotDataItem, np.ndarray]] = []
         for r, s, loss_item, grad_item in zip(results.models, summaries, self.lines["loss"],
                                               self.lines["grad"], strict=True):
             name = r.model.name
@@ -264,8 +268,8 @@ class ComparePanel(Panel):
                     outputs[f"{name} y[{c}]" if wide else name] = y
             if s.loss_per_step is not None:
                 per_step = finite_or_nan(s.loss_per_step[:shown])
-                loss_item.setData(x[:shown], per_step)
                 losses[name] = per_step
+                loss_rows.append((loss_item, per_step))
                 counted = max(counted, int(np.isfinite(per_step).sum()))
             else:
                 loss_item.setData([], [])
@@ -284,11 +288,12 @@ class ComparePanel(Panel):
         few_targets = targets is not None and int(np.isfinite(targets[:, 0]).sum()) < FEW_POINTS
         for c, item in enumerate(self.lines["target"]):
             self._dots(item, few_targets, "x")
-            item.setData(x, targets[:, c])
+            self._set_points(item, x, targets[:, c], few_targets)
             outputs["target" if len(self.lines["target"]) == 1 else f"target[{c}]"] = \
                 targets[:, c]
-        for item in self.lines["loss"]:
+        for item, per_step in loss_rows:
             self._dots(item, counted < FEW_POINTS, "o")
+            self._set_points(item, x[:shown], per_step, counted < FEW_POINTS)
         self.fit_y(self.output_plot, *outputs.values())
         self.fit_y(self.loss_plot, *losses.values())
         self.fit_y(self.grad_plot, *grads.values(), log=True)
@@ -310,6 +315,15 @@ class ComparePanel(Panel):
         self._tables = {name: (lambda cols=cols: lines_table(cols))
                         for name, cols in columns.items() if cols}
         self._tables["summary"] = self._summary_table
+
+    @staticmethod
+    def _set_points(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, dots: bool) -> None:
+        """``item``'s data; as dots only the points there are (a scatter of NaN gaps would
+        be clipped to nothing at the edges of the view)."""
+        if dots:
+            keep = np.isfinite(y)
+            x, y = x[keep], y[keep]
+        item.setData(x, y)
 
     def _dots(self, item: pg.PlotDataItem, on: bool, symbol: str) -> None:
         """Draw ``item`` as dots (few points: a line would not show) or as a line."""
