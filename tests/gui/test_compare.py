@@ -80,11 +80,11 @@ def test_compare_menu_makes_rnn_lstm_gru_and_the_view_shows_each_run(adding, qtb
     texts = [entry.text for entry in view.key_entries]
     for text, model, r in zip(texts, doc.models, window.session.results.models, strict=True):
         assert model.name in text and f"{model.parameter_count:,} params" in text
-        assert f"loss {r.loss.total:.4g}" in text
+        assert f"loss {r.loss.total:.3g}" in text
         assert f"horizon {cmp.cached_influence(r).horizon_text}" in text
     table = window.models.dock.table
     assert [table.item(k, 0).text() for k in range(3)] == ["■ RNN 32", "■ LSTM 32", "■ GRU 32"]
-    assert [table.item(k, 2).text() for k in range(3)] == ["1,185", "4,641", "3,489"]
+    assert [table.item(k, 1).text() for k in range(3)] == ["1,185", "4,641", "3,489"]
 
 
 def test_matched_parameters_from_the_menu(adding, menu_entry):
@@ -241,3 +241,13 @@ def test_model_menu_lists_the_commands(adding):
     adding.docks["models"].widget().table.selectRow(0)
     assert adding.session.view.model == 0
     assert adding.docks["compare"].widget().isVisible()
+
+
+def test_the_latency_probe_times_a_comparison(qapp):
+    from rnnviz.gui.latency import measure_latency
+
+    result = measure_latency(cell="lstm", steps=60, hidden=8, edits=5,
+                             compare=("rnn_tanh", "lstm", "gru"))
+    assert result["models"] == 3 and result["edits"] == 5
+    assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
+    assert 0 < result["compute_p50_ms"] < result["max_ms"]

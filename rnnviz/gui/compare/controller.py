@@ -28,7 +28,7 @@ INFLUENCE_DELAY_MS = 150
 LIVE_INFLUENCE = 2e7
 ADD_ERRORS = (SessionError, EngineError, FileFormatError)
 # Heights (percent) of the input, hidden-state and comparison docks when a comparison opens.
-COMPARE_SPLIT = (20, 22, 58)
+COMPARE_SPLIT = (20, 28, 52)
 
 
 class ModelsController(QObject):

@@ -25,7 +25,7 @@ from rnnviz.session import MAX_MODELS, Document, Results, ViewState
 from rnnviz.session.compare import cached_influence, summarise
 from rnnviz.session.document import CELL_NAMES
 
-COLUMNS = ("model", "units", "params", "loss", "horizon")
+COLUMNS = ("model", "params", "loss", "horizon")
 
 
 class ModelsDock(QWidget):
@@ -45,6 +45,7 @@ class ModelsDock(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -101,7 +102,7 @@ class ModelsDock(QWidget):
                         else f"initialised from seed {cfg.seed}"
                     units = str(cfg.hidden_size) if cfg.num_layers == 1 \
                         else f"{cfg.num_layers}×{cfg.hidden_size}"
-                    values = (f"■ {model.name}", units, f"{model.parameter_count:,}", "", "")
+                    values = (f"■ {model.name}", f"{model.parameter_count:,}", "", "")
                     for c, text in enumerate(values):
                         item = QTableWidgetItem(text)
                         if c == 0:
@@ -131,9 +132,9 @@ class ModelsDock(QWidget):
                 break
             s = summarise(r)
             inf = cached_influence(r)
-            loss = "" if s.loss is None else f"{s.loss:.4g}"
+            loss = "" if s.loss is None else f"{s.loss:.3g}"
             horizon = "" if inf is None else inf.horizon_text.replace(" steps", "")
-            for c, text in ((3, loss), (4, horizon)):
+            for c, text in ((2, loss), (3, horizon)):
                 item = self.table.item(k, c)
                 if item is not None and item.text() != text:
                     item.setText(text)

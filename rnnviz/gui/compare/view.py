@@ -39,6 +39,10 @@ from rnnviz.session.compare import (
 )
 
 FEW_POINTS = 40  # below this many drawn steps, losses and targets are drawn as dots
+# Log plots show at most this many decades below their largest value: a vanilla RNN's 1e-80
+# would otherwise flatten every other model against the top. Lower values run off the bottom.
+MAX_DECADES = 24
+NOTE_HEADROOM = 0.3  # fraction of the data's span left free above it for the plot's name
 # Gate line styles: the gate that keeps memory (LSTM forget, GRU update) solid.
 GATE_STYLE = {"f": "solid", "z": "solid", "i": "dash", "r": "dash", "o": "dot"}
 _PEN_STYLES = {"solid": Qt.PenStyle.SolidLine, "dash": Qt.PenStyle.DashLine,
@@ -56,7 +60,7 @@ def key_text(name: str, parameters: int, summary: ModelSummary,
     """One model's line of the key (plain text after the colour mark)."""
     parts = [f"{name}", f"{parameters:,} params"]
     if summary.loss is not None:
-        parts.append(f"loss {summary.loss:.4g}")
+        parts.append(f"loss {summary.loss:.3g}")
     if influence is not None:
         parts.append(f"horizon {influence.horizon_text}")
     elif pending:
@@ -135,7 +139,8 @@ class ComparePanel(Panel):
         plot = self.add_time_plot(row)
         plot.setMouseEnabled(x=True, y=False)
         plot.getAxis("bottom").setStyle(showValues=False)
-        note = pg.TextItem(name, color=self.theme.foreground, anchor=(0, 0))
+        note = pg.TextItem(name, color=self.theme.foreground, anchor=(0, 0),
+                           fill=pg.mkBrush(self.theme.background + "c0"))
         font = note.textItem.font()
         font.setPointSizeF(8.0)
         note.setFont(font)
@@ -294,10 +299,10 @@ class ComparePanel(Panel):
         for item, per_step in loss_rows:
             self._dots(item, counted < FEW_POINTS, "o")
             self._set_points(item, x[:shown], per_step, counted < FEW_POINTS)
-        self.fit_y(self.output_plot, *outputs.values())
-        self.fit_y(self.loss_plot, *losses.values())
-        self.fit_y(self.grad_plot, *grads.values(), log=True)
-        self.fit_y(self.gate_plot, np.array([0.0, 1.0]))
+        self._fit(self.output_plot, outputs.values())
+        self._fit(self.loss_plot, losses.values())
+        self._set_note(self.grad_note, self._fit(self.grad_plot, grads.values(), log=True))
+        self._fit(self.gate_plot, [np.array([0.0, 1.0])])
         self._set_note(self.output_note, "" if outputs else "no readout: the task has no loss")
         self._set_note(self.loss_note, "" if losses else "the task has no loss")
         cells = {r.model.config.cell for r in results.models}
@@ -315,6 +320,28 @@ class ComparePanel(Panel):
         self._tables = {name: (lambda cols=cols: lines_table(cols))
                         for name, cols in columns.items() if cols}
         self._tables["summary"] = self._summary_table
+
+    def _fit(self, plot: pg.PlotItem, arrays, log: bool = False) -> str:
+        """Fit ``plot``'s y range to ``arrays`` with room above for its name; on a log axis
+        at most :data:`MAX_DECADES` below the top. Returns a note when values were cut off."""
+        finite = [a[np.isfinite(a) & ((a > 0) if log else True)] for a in map(np.asarray, arrays)]
+        finite = [a for a in finite if a.size]
+        if not finite:
+            self.fit_y(plot, np.array([]), log=log)
+            return ""
+        lo = min(float(a.min()) for a in finite)
+        hi = max(float(a.max()) for a in finite)
+        cut = ""
+        if log:
+            lo_d, hi_d = np.log10(lo), np.log10(hi)
+            if hi_d - lo_d > MAX_DECADES:
+                lo_d = hi_d - MAX_DECADES
+                cut = f"below 1e{int(np.floor(lo_d))} off scale"
+            top = 10.0 ** (hi_d + NOTE_HEADROOM * max(hi_d - lo_d, 1.0))
+            self.fit_y(plot, np.array([10.0 ** lo_d, top]), log=True)
+        else:
+            self.fit_y(plot, np.array([lo, hi + NOTE_HEADROOM * max(hi - lo, 1e-12)]))
+        return cut
 
     @staticmethod
     def _set_points(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, dots: bool) -> None:
@@ -382,8 +409,9 @@ class ComparePanel(Panel):
                     item.setData([], [])
             drawn = [np.asarray(item.yData) for item in self.lines["influence"]
                      if item.yData is not None and len(item.yData)]
-            self.fit_y(self.influence_plot, *drawn, np.array([1.0, HORIZON_THRESHOLD / 3]),
-                       log=True)
+            self._influence_cut = self._fit(self.influence_plot,
+                                            [*drawn, np.array([1.0, HORIZON_THRESHOLD / 3])],
+                                            log=True)
             columns = {r.model.name: positive_or_nan(summary.profile)
                        for r, summary in zip(results.models, found, strict=True)
                        if summary is not None}
@@ -405,7 +433,8 @@ class ComparePanel(Panel):
             text = "updating…" if self._influence_pending else "to come"
         else:
             text = "; ".join(reasons)
-        self._set_note(self.influence_note, text)
+        cut = getattr(self, "_influence_cut", "")
+        self._set_note(self.influence_note, "; ".join(t for t in (text, cut) if t))
 
     def _summary_table(self) -> Table:
         """One row per model: name, cell, hidden size, layers, parameters, loss, memory
@@ -444,6 +473,8 @@ class ComparePanel(Panel):
         for note in (self.output_note, self.loss_note, self.grad_note, self.influence_note,
                      self.gate_note):
             note.setColor(theme.foreground)
+            note.fill = pg.mkBrush(theme.background + "c0")
+            note.update()
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
