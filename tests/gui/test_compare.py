@@ -203,10 +203,14 @@ def test_influence_of_large_comparisons_runs_as_a_job(make_window, qtbot):
     window.redraw_now()
     results = window.session.results
     assert sum(cmp.influence_cost(r) for r in results.models) > 2e7  # beyond the live budget
+    view = window.panels["compare"]
+    assert "updating…" in view.influence_note.toPlainText()  # the job waits for edits to rest
+    assert "horizon …" in view.key_entries[0].text
+    window.models._job_progressed("influence", 0.4, "")
+    assert view.influence_note.toPlainText().endswith("updating… 40%")
     qtbot.waitUntil(lambda: window.models.influence_running
                     or all(cmp.cached_influence(r) for r in results.models), timeout=5000)
     settle(qtbot, window)
-    view = window.panels["compare"]
     for k, r in enumerate(results.models):
         _, y = line_data(view.lines["influence"][k])
         np.testing.assert_array_equal(y, cmp.cached_influence(r).profile)

@@ -55,7 +55,10 @@ class ModelsController(QObject):
         self.session.results_changed.connect(self._results_changed)
         self.session.view_changed.connect(self._view_changed)
         window.runner.ended.connect(self._job_ended)
+        window.runner.progressed.connect(self._job_progressed)
         self.dock.show_document(self.session.document, self.session.view)
+        if len(self.session.document.models) > 1:  # once the window has its layout
+            QTimer.singleShot(0, self.show_comparison)
 
     # ---- commands ----------------------------------------------------------------------------
     def fill_compare_menu(self, menu: QMenu) -> None:
@@ -280,6 +283,10 @@ class ModelsController(QObject):
     def _influence_failed(self, message: str) -> None:
         self.view.set_influence_pending(False)
         self.message(f"influence: {message}")
+
+    def _job_progressed(self, slot: str, fraction: float, _message: str) -> None:
+        if slot == SLOT:
+            self.view.set_influence_pending(True, fraction)
 
     def _job_ended(self, slot: str) -> None:
         if slot == SLOT and not self.influence_running:

@@ -98,6 +98,7 @@ class ComparePanel(Panel):
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)
         self.session: Session | None = None
+        self._gate_styles: dict[int, str] = {}  # line id -> pen style of a gate's line
         self.key_layout = pg.GraphicsLayout()
         self.key_layout.setContentsMargins(LEFT_AXIS_WIDTH, 0, 0, 2)
         self.key_layout.setSpacing(0)
@@ -125,11 +126,12 @@ class ComparePanel(Panel):
                         self.gate_note)}
 
         self.lines: dict[str, list[pg.PlotDataItem]] = {row: [] for row in _ROWS}
-        self._gate_styles: dict[int, str] = {}
         self._structure: tuple = ()
         self._drawn: tuple = ()
         self._drawn_influence: tuple = ()
         self._influence_pending = False
+        self._influence_fraction: float | None = None
+        self._influence_cut = ""  # what the influence plot's range leaves off, if anything
         self._dirty = True
         self._key_shown: tuple = ()
         self._style_extras()
@@ -381,9 +383,11 @@ class ComparePanel(Panel):
                           f"<span style='font-weight:{weight}'>{_escape(text)}</span>",
                           color=self.theme.foreground)
 
-    def set_influence_pending(self, pending: bool) -> None:
-        """Whether newer influence numbers are being computed (the lines drawn are older)."""
+    def set_influence_pending(self, pending: bool, fraction: float | None = None) -> None:
+        """Whether newer influence numbers are being computed (the lines drawn are older),
+        and how far that is (0..1) when known."""
         self._influence_pending = pending
+        self._influence_fraction = fraction if pending else None
         self._influence_note()
         results = self.current()
         if results is not None:
@@ -430,11 +434,17 @@ class ComparePanel(Panel):
         missing = any(cached_influence(r) is None and influence_available(r) is None
                       for r in results.models)
         if missing:
-            text = "updating…" if self._influence_pending else "to come"
+            fraction = self._influence_fraction
+            if not self._influence_pending:
+                text = "to come"
+            elif fraction is None:
+                text = "updating…"
+            else:
+                text = f"updating… {fraction:.0%}"
         else:
             text = "; ".join(reasons)
-        cut = getattr(self, "_influence_cut", "")
-        self._set_note(self.influence_note, "; ".join(t for t in (text, cut) if t))
+        self._set_note(self.influence_note,
+                       "; ".join(t for t in (text, self._influence_cut) if t))
 
     def _summary_table(self) -> Table:
         """One row per model: name, cell, hidden size, layers, parameters, loss, memory
@@ -458,7 +468,7 @@ class ComparePanel(Panel):
 
     # ---- theme -------------------------------------------------------------------------------
     def _style_line(self, line: Line) -> None:
-        style = getattr(self, "_gate_styles", {}).get(id(line.item))
+        style = self._gate_styles.get(id(line.item))
         if style is None:
             super()._style_line(line)
             return
