@@ -29,6 +29,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, help="recurrent weight spectral radius")
     p.add_argument("--weights", help="trained weights (.npz, .safetensors, .pt/.pth)")
     p.add_argument("--prefix", help="the weights' key prefix, e.g. 'encoder.rnn.'")
+    p.add_argument("--compare", type=csv_list(tuple(CELLS), "cell"),
+                   help="comma-separated cells, e.g. rnn_tanh,lstm,gru: compare the model with "
+                   "these cell types (figures per model as <panel>-<model>.png, and compare.png)")
+    p.add_argument("--matched-params", action="store_true",
+                   help="with --compare: size each cell to the model's parameter count")
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--format", type=csv_list(FORMATS, "format"), default=["png"],
                    help=f"comma-separated: {','.join(FORMATS)} (default png)")
@@ -78,6 +83,10 @@ def build_document(args: argparse.Namespace):
         if changes:
             doc = doc.with_models(tuple(m.with_config(m.config.replace(**changes))
                                         for m in doc.models))
+        if args.compare:
+            doc, view = _comparison(doc, view, args.compare, args.matched_params)
+        elif args.matched_params:
+            raise UsageError("--matched-params goes with --compare")
         if args.step is not None:
             if not 0 <= args.step < doc.sequence.steps:
                 raise UsageError(f"--step must lie in 0..{doc.sequence.steps - 1}")
@@ -85,6 +94,16 @@ def build_document(args: argparse.Namespace):
     except (FileFormatError, SessionError, EngineError) as exc:
         raise UsageError(str(exc)) from None
     return doc, view
+
+
+def _comparison(doc, view, cells: list[str], matched: bool):
+    """The document's selected model compared with the given cell types."""
+    from rnnviz.session.compare import compare_cells
+
+    base = doc.models[view.model]
+    new = compare_cells(doc, view.model, [CELLS[c] for c in cells], matched)
+    index = next((k for k, m in enumerate(new.models) if m is base), 0)
+    return new, replace(view, model=index)
 
 
 def run_export(args: argparse.Namespace) -> list[Path]:
@@ -113,17 +132,29 @@ def run_export(args: argparse.Namespace) -> list[Path]:
                          f"{len(doc.models)} network(s)") from None
     written: list[Path] = []
     try:
-        if "npz" in args.format:
+        if "npz" in args.format and len(doc.models) > 1:
+            from rnnviz.session.compare import model_file_names
+
+            for k, name in enumerate(model_file_names(doc)):
+                written += write_run_npz(out / f"run-{name}.npz", session.results.model(k))
+        elif "npz" in args.format:
             written += write_run_npz(out / "run.npz", session.results.model(view.model))
         figure_formats = [f for f in args.format if f != "npz"]
         if figure_formats:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from rnnviz.gui.export.headless import export_views
 
-            panels = args.panels or [s.key for s in PANELS if s.shown]
-            written += export_views(session, out, figure_formats, panels, width=args.width,
-                                    fps=args.fps, stride=args.stride,
-                                    skip_empty=args.panels is None)
+            if len(doc.models) > 1:
+                from rnnviz.gui.compare.export import export_comparison
+
+                written += export_comparison(session, out, figure_formats, args.panels,
+                                             width=args.width, fps=args.fps,
+                                             stride=args.stride)
+            else:
+                panels = args.panels or [s.key for s in PANELS if s.shown]
+                written += export_views(session, out, figure_formats, panels,
+                                        width=args.width, fps=args.fps, stride=args.stride,
+                                        skip_empty=args.panels is None)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     return written

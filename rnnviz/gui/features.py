@@ -13,6 +13,7 @@ import importlib
 
 FEATURES: tuple[str, ...] = (
     "rnnviz.gui.teaching:install",
+    "rnnviz.gui.compare:install",
 )
 
 

@@ -42,11 +42,17 @@ class _PaintWatch(QObject):
 
 
 def measure_latency(
-    cell: str = "lstm", steps: int = 200, hidden: int = 64, edits: int = 50
+    cell: str = "lstm", steps: int = 200, hidden: int = 64, edits: int = 50,
+    compare: tuple[str, ...] | None = None,
 ) -> dict:
     """Build the window offscreen, make ``edits`` input edits and time each from the edit to
     the repainted plots. Returns milliseconds: p50, p95, max, mean, plus the median compute
-    time alone, and the settings used."""
+    time alone, and the settings used.
+
+    ``compare``: cell types compared at the same size (``cell``'s model among them if listed),
+    with the comparison view open; each edit is then timed until the selected model's
+    dashboard and the comparison view have both repainted (the influence rows, computed once
+    the edits rest, are not waited for)."""
     if QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from rnnviz.gui.app import create_app
@@ -57,6 +63,10 @@ def measure_latency(
     doc = document_for(
         seq, NetworkConfig(cell=cell, hidden_size=hidden, seed=0), Task("mse", "all")
     )
+    if compare:
+        from rnnviz.session.compare import compare_cells
+
+        doc = compare_cells(doc, cells=compare)
     session = Session(doc)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "latency.ini"), QSettings.Format.IniFormat)
@@ -74,6 +84,20 @@ def measure_latency(
         watch = _PaintWatch()
         viewport = window.panels["hidden"].plot_widget.viewport()
         viewport.installEventFilter(watch)
+        compared = [0.0]  # when the comparison view last drew
+        if compare:
+            window.models.show_comparison()
+            compare_watch = _PaintWatch()
+            view = window.panels["compare"]
+            compare_port = view.plot_widget.viewport()
+            compare_port.installEventFilter(compare_watch)
+            view_draw = view._draw
+
+            def timed_view_draw(*args) -> None:
+                view_draw(*args)
+                compared[0] = time.perf_counter()
+
+            view._draw = timed_view_draw
         _settle(app, 0.2)
         rng = np.random.default_rng(0)
         latencies, computes = [], []
@@ -90,21 +114,27 @@ def measure_latency(
                     app.processEvents()
                     results = session.model_results
                     drawn = results is not None and window.dashboard.drawn is results
+                    if compare:
+                        drawn = (drawn and start < compared[0] < compare_watch.last_paint
+                                 and view.current() is session.last_results)
                     if drawn and start < drawn_at[0] < watch.last_paint:
                         break
                     if time.perf_counter() > deadline:
                         raise TimeoutError("the window did not repaint after an edit")
                 latencies.append((time.perf_counter() - start) * 1000.0)
-                computes.append(results.seconds * 1000.0)
+                computes.append(session.last_results.seconds * 1000.0)  # every model
                 _settle(app, EDIT_SPACING_S)
         finally:
             viewport.removeEventFilter(watch)
+            if compare:
+                compare_port.removeEventFilter(compare_watch)
             window.close()
             window.deleteLater()
             app.processEvents()
     lat = np.array(latencies)
     return {
         "cell": cell,
+        "models": len(doc.models),
         "steps": steps,
         "hidden": hidden,
         "edits": edits,

@@ -50,9 +50,11 @@ class Session:
         if document is self._document:
             return
         was_dirty = self.dirty
-        self._document = document
+        before, self._document = self._document, document
         self._results = None
-        view = self._clamp(self._view, document)
+        # the selected model stays selected where it moved (by name: adding, removing, undo)
+        view = self._clamp(replace(self._view, model=_follow(before, document, self._view.model)),
+                           document)
         self.document_changed.emit(document)
         if view != self._view:
             self.set_view(view)
@@ -143,3 +145,14 @@ class Session:
         return replace(view, step=min(max(int(view.step), 0), steps - 1),
                        layer=min(max(int(view.layer), 0), config.num_layers - 1),
                        units=units, model=index)
+
+
+def _follow(before: Document, after: Document, index: int) -> int:
+    """The index in ``after`` of the model selected at ``index`` in ``before``: the model of
+    the same name where there is one, else the same position."""
+    if 0 <= index < len(before.models):
+        name = before.models[index].name
+        for k, m in enumerate(after.models):
+            if m.name == name:
+                return k
+    return index

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
+from rnnviz.gui.panels.registry import PANELS
 from rnnviz.session import Session, Task
 from rnnviz.session.demos import document_for, load_demo, sequence_from_generated
 from rnnviz.tasks.generators import generate
@@ -28,7 +29,8 @@ def test_launch_shows_every_panel_with_the_demo(window):
     trace, grads = results.models[0].trace, results.models[0].grads
     doc = results.document
     plots = {"input", "hidden", "gates", "cell", "output", "gradients"}
-    assert plots <= set(window.panels)  # and panels that start as tabs behind these
+    assert plots <= {spec.key for spec in PANELS if spec.shown}  # others start as tabs
+    assert set(window.panels) == {spec.key for spec in PANELS}
     for key in ("model", "inspector", *plots):
         assert window.docks[key].isVisible(), key
 

@@ -72,6 +72,9 @@ PANELS: tuple[PanelSpec, ...] = (
               tab_with="gates",
               help="the layer's cell at the cursor step, coloured by its values, with its "
                    "equations and the numbers in"),
+    PanelSpec("compare", "Comparison", "rnnviz.gui.compare.view:ComparePanel", tab_with="gates",
+              shown=False, help="every model on one time axis: output, loss, ‖∂L/∂h_t‖, "
+              "influence and gates"),
 )
 
 
