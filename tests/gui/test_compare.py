@@ -63,7 +63,7 @@ def assert_view_shows_own_runs(window):
 def test_compare_menu_makes_rnn_lstm_gru_and_the_view_shows_each_run(adding, qtbot,
                                                                      menu_entry):
     window = adding
-    menu_entry(window, "model.compare", "RNN vs LSTM vs GRU (same").trigger()
+    window.actions["model.compare_three"].trigger()
     doc = window.session.document
     assert [m.name for m in doc.models] == ["RNN 32", "LSTM 32", "GRU 32"]
     assert window.session.model.name == "LSTM 32"  # the model that was shown stays shown
@@ -88,7 +88,7 @@ def test_compare_menu_makes_rnn_lstm_gru_and_the_view_shows_each_run(adding, qtb
 
 
 def test_matched_parameters_from_the_menu(adding, menu_entry):
-    menu_entry(adding, "model.compare", "RNN vs LSTM vs GRU, matched").trigger()
+    adding.actions["model.compare_matched"].trigger()
     doc = adding.session.document
     assert [m.config.hidden_size for m in doc.models] == [66, 32, 37]
     assert "RNN 66: 4,687" in adding.statusBar().currentMessage()
@@ -236,7 +236,9 @@ def test_the_comparison_csv_is_what_is_drawn(adding, qtbot, tmp_path):
 
 def test_model_menu_lists_the_commands(adding):
     texts = [a.text() for a in adding.menus["Model"].actions() if not a.isSeparator()]
-    assert texts[:5] == ["&Compare", "&Add model…", "&Duplicate", "Re&name…", "&Remove"]
+    assert texts[:6] == ["&Compare RNN vs LSTM vs GRU",
+                         "Compare RNN vs LSTM vs GRU, &matched parameters", "&Add model…",
+                         "&Duplicate", "Re&name…", "&Remove"]
     assert adding.actions["model.next"].shortcut().toString() == "Ctrl+PgDown"
     adding.models.compare_cells()
     adding.actions["model.next"].trigger()
