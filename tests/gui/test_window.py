@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
+from rnnviz.gui.panels.registry import PANELS
 from rnnviz.session import Session, Task
 from rnnviz.session.demos import document_for, load_demo, sequence_from_generated
 from rnnviz.tasks.generators import generate
@@ -27,8 +28,10 @@ def test_launch_shows_every_panel_with_the_demo(window):
     results = window.session.results
     trace, grads = results.models[0].trace, results.models[0].grads
     doc = results.document
-    assert set(window.panels) == {"input", "hidden", "gates", "cell", "output", "gradients"}
-    for key in ("model", "inspector", *window.panels):
+    shown = {spec.key for spec in PANELS if spec.shown}
+    assert shown == {"input", "hidden", "gates", "cell", "output", "gradients"}
+    assert set(window.panels) == {spec.key for spec in PANELS}
+    for key in ("model", "inspector", *shown):
         assert window.docks[key].isVisible(), key
 
     x, y = line_data(window.panels["input"].x_lines[0])
