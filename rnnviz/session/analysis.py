@@ -88,6 +88,7 @@ INSPECTOR_BUDGET = LIVE_BUDGET / 8
 KINDS = ("influence", "distance", "spectrum", "singular", "perturbation", "state_space",
          "fixed_points")
 CURSOR_KINDS = ("distance", "singular", "perturbation")
+NETWORK_KINDS = ("spectrum",)  # depend on the network alone: shared by every run of it
 X_STAR_MODES = ("zero", "mean", "cursor")
 HORIZON_THRESHOLD = 0.01
 MAX_READOUT_DIRECTIONS = 8  # more outputs (a text model's classes) are not drawn as arrows
@@ -99,12 +100,18 @@ _CACHE_ENTRIES = 64  # per results; cursor-dependent values accumulate while ste
 @dataclass(frozen=True, eq=False)
 class Request:
     """One value to compute: ``kind`` (one of :data:`KINDS`) of ``results`` with ``params``
-    (sorted (name, value) pairs). Equal when about the same results object with the same kind
-    and parameters; use :func:`request` to make one."""
+    (sorted (name, value) pairs). Equal when about the same ``owner`` — the results object,
+    or for :data:`NETWORK_KINDS` the network, so that an edit of the input keeps the
+    spectrum — with the same kind and parameters; use :func:`request` to make one."""
 
     results: ModelResults = field(repr=False)
     kind: str
     params: tuple[tuple[str, Any], ...]
+
+    @property
+    def owner(self) -> Any:
+        """What the value belongs to (and is cached with)."""
+        return _network(self.results) if self.kind in NETWORK_KINDS else self.results
 
     @property
     def key(self) -> tuple[str, tuple[tuple[str, Any], ...]]:
@@ -114,11 +121,11 @@ class Request:
         return dict(self.params)[name]
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Request) and other.results is self.results
+        return (isinstance(other, Request) and other.owner is self.owner
                 and other.key == self.key)
 
     def __hash__(self) -> int:
-        return hash((id(self.results), self.kind, self.params))
+        return hash((id(self.owner), self.kind, self.params))
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
@@ -390,6 +397,21 @@ def _network(results: ModelResults) -> Network:
     return results.model.network()
 
 
+def _trajectory(results: ModelResults) -> tuple[np.ndarray, np.ndarray]:
+    """The whole states (T, S) after every step and the initial state (S,), stacked as
+    :func:`rnnviz.engine.analysis.state_trajectory` stacks them, straight from the trace
+    (it comes from this network: no re-linearising needed)."""
+    trace = results.trace
+    hidden = np.asarray(trace.hidden, np.float64).transpose(1, 0, 2)
+    cell = None if trace.cell is None else np.asarray(trace.cell, np.float64).transpose(1, 0, 2)
+    h0 = np.asarray(trace.h0, np.float64)
+    c0 = None if trace.cell is None else np.asarray(trace.c0, np.float64)
+    if trace.nonfinite_step is not None:
+        raise EngineError(f"the run holds NaN or Inf from step {trace.nonfinite_step} on; "
+                          "its trajectory cannot be projected")
+    return an.join_state(hidden, cell), an.join_state(h0, c0)
+
+
 def influence_map(results: ModelResults, of: str = "hidden",
                   progress: Progress | None = None) -> InfluenceMap:
     """The influence matrix of ``results`` and its memory horizon."""
@@ -398,11 +420,24 @@ def influence_map(results: ModelResults, of: str = "hidden",
     return InfluenceMap(of, m, an.memory_horizon(m, HORIZON_THRESHOLD))
 
 
+_SPECTRA: weakref.WeakKeyDictionary[Network, SpectrumView] = weakref.WeakKeyDictionary()
+_SPECTRA_LOCK = threading.Lock()
+
+
 def spectrum(results: ModelResults) -> SpectrumView:
-    """Eigenvalues, radius and norm of W_hh per layer and gate block."""
-    layers = an.recurrent_spectrum(_network(results))
-    radius, name = _largest_radius(results.config, layers)
-    return SpectrumView(layers, radius, name)
+    """Eigenvalues, radius and norm of W_hh per layer and gate block (once per network)."""
+    net = _network(results)
+    with _SPECTRA_LOCK:
+        hit = _SPECTRA.get(net)
+    if hit is not None:
+        return hit
+    # one BLAS thread: the norms' SVDs measured 10x slower with a second thread under load
+    layers = an.single_threaded(an.recurrent_spectrum)(net)
+    radius, name = _largest_radius(net.config, layers)
+    value = SpectrumView(layers, radius, name)
+    with _SPECTRA_LOCK:
+        _SPECTRA[net] = value
+    return value
 
 
 def _largest_radius(config, layers: tuple[an.LayerSpectrum, ...]) -> tuple[float, str]:
@@ -421,7 +456,8 @@ def distance_curve(results: ModelResults, t: int,
     """The spectral norms of the Jacobian products at step ``t`` with their references."""
     net = _network(results)
     norms = an.jacobian_norms(net, results.trace, int(t), progress=progress)
-    radius, name = _largest_radius(results.config, an.recurrent_spectrum(net))
+    spec = spectrum(results)
+    radius, name = spec.radius, spec.radius_of
     with np.errstate(divide="ignore"):
         log_rho = math.log10(radius) if radius > 0 else -math.inf
     log_ref = norms.distance * log_rho if radius > 0 else np.where(norms.distance == 0, 0.0,
@@ -490,11 +526,11 @@ def state_space(results: ModelResults, space: str = "", components: int = 3) -> 
     space = space or default_space(cfg)
     index = space_index(cfg, space)
     net = _network(results)
-    states = an.state_trajectory(net, results.trace)
+    states, initial = _trajectory(results)
     data = states[:, index]
     pca = dyn.pca(data, min(int(components), *data.shape))
     projected = pca.project(data)
-    start = pca.project(an.initial_state(net, results.trace)[index])
+    start = pca.project(initial[index])
     readout = None
     top = cfg.num_layers - 1
     if (cfg.output_size is not None and cfg.output_size <= MAX_READOUT_DIRECTIONS
@@ -632,14 +668,13 @@ class Analyses:
     def __init__(self, entries: int = _CACHE_ENTRIES) -> None:
         self._entries = entries
         self._lock = threading.Lock()
-        self._cache: weakref.WeakKeyDictionary[ModelResults, OrderedDict] = (
-            weakref.WeakKeyDictionary())
+        self._cache: weakref.WeakKeyDictionary[Any, OrderedDict] = weakref.WeakKeyDictionary()
         self.computed = 0  # how many values were computed (not answered from the cache)
 
     def cached(self, req: Request) -> Any | None:
         """The value of ``req`` if it was computed (a :class:`Failure` included), else None."""
         with self._lock:
-            values = self._cache.get(req.results)
+            values = self._cache.get(req.owner)
             if values is None or req.key not in values:
                 return None
             values.move_to_end(req.key)
@@ -647,7 +682,7 @@ class Analyses:
 
     def store(self, req: Request, value: Any) -> None:
         with self._lock:
-            values = self._cache.setdefault(req.results, OrderedDict())
+            values = self._cache.setdefault(req.owner, OrderedDict())
             values[req.key] = value
             values.move_to_end(req.key)
             while len(values) > self._entries:

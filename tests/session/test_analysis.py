@@ -77,6 +77,19 @@ def test_the_cache_computes_each_value_once():
     assert cache.computed == 2
 
 
+def test_the_spectrum_belongs_to_the_network_and_survives_input_edits():
+    doc = load_demo("sine")
+    one = compute(doc).model(0)
+    seq = doc.sequence.with_inputs(doc.sequence.inputs + 0.1)
+    two = compute(doc.with_sequence(seq)).model(0)
+    assert one is not two and one.model.network() is two.model.network()
+    assert sa.request(one, "spectrum") == sa.request(two, "spectrum")
+    assert sa.request(one, "singular", t=3) != sa.request(two, "singular", t=3)
+    cache = sa.Analyses()
+    assert cache.get(sa.request(one, "spectrum")) is cache.get(sa.request(two, "spectrum"))
+    assert cache.computed == 1
+
+
 def test_x_star_at_the_cursor_is_keyed_by_the_input_not_the_step():
     x = np.zeros((20, 2))
     x[5] = [1.0, 0.0]
@@ -93,7 +106,7 @@ def test_values_go_with_their_results():
 
     cache = sa.Analyses()
     r = results_for()
-    cache.get(sa.request(r, "spectrum"))
+    cache.get(sa.request(r, "influence"))
     assert len(cache._cache) == 1
     del r
     gc.collect()

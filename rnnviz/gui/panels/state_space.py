@@ -56,6 +56,7 @@ DEFAULT_TOL = 1e-12
 LINE_FRACTION = 0.08  # unstable-direction lines: this share of the trajectory's extent a side
 ARROW_FRACTION = 0.45  # readout arrows: this share of the trajectory's extent, in the plane
 HOVER_PIXELS = 10
+TIME_COLOURS = 64  # the trajectory's colours by time, in this many steps of the colormap
 KIND_CODES = {"stable": 0, "saddle": 1, "unstable": 2}
 X_STAR_LABELS = (("zero", "0"), ("mean", "mean input"), ("cursor", "input at the cursor"))
 
@@ -366,10 +367,8 @@ class StateSpacePanel(AnalysisPanel):
         results = self._shown_results[index] if index < len(self._shown_results) else None
         for proj in self.projections[index]:
             a, b = proj.dims
-            for arrow in proj.arrows:
-                proj.plot.removeItem(arrow)
-            proj.arrows = []
             if not isinstance(space, StateSpace):
+                self._draw_readout(proj, None, a, b)
                 for item in (proj.path, proj.lines):
                     item.setData([], [])
                 for item in (proj.points, proj.cursor, proj.stable, proj.saddle,
@@ -384,10 +383,10 @@ class StateSpacePanel(AnalysisPanel):
             xy = space.projected[:shown]
             b = min(b, space.projected.shape[1] - 1)
             proj.path.setData(xy[:, a], xy[:, b])
-            cmap = colormap(self.theme.sequential)
-            colours = cmap.map(np.arange(shown) / max(steps - 1, 1), mode="byte")
+            brushes = self._time_brushes()
+            bins = np.round(np.arange(shown) / max(steps - 1, 1) * (TIME_COLOURS - 1))
             proj.points.setData(xy[:, a], xy[:, b],
-                                brush=[pg.mkBrush(*c) for c in colours])
+                                brush=[brushes[int(k)] for k in bins])
             ratio = space.pca.explained_variance_ratio
             proj.plot.setLabel("bottom", f"PC{a + 1} ({ratio[a]:.0%})")
             proj.plot.setLabel("left", f"PC{b + 1} ({ratio[b]:.0%})" if b < ratio.size
@@ -401,6 +400,16 @@ class StateSpacePanel(AnalysisPanel):
         if self.time_bar is not None and isinstance(space, StateSpace):
             self.time_bar.setLevels((0, max(space.projected.shape[0] - 1, 1)))
         self._show_counts()
+
+    def _time_brushes(self) -> list:
+        """TIME_COLOURS brushes along the sequential colormap (few distinct brushes: the
+        scatter renders each once, not once a point)."""
+        key = self.theme.sequential
+        if getattr(self, "_brushes_for", None) != key:
+            colours = colormap(key).map(np.linspace(0.0, 1.0, TIME_COLOURS), mode="byte")
+            self._brushes = [pg.mkBrush(*c) for c in colours]
+            self._brushes_for = key
+        return self._brushes
 
     def _draw_fixed(self, proj: _Projection, space: StateSpace, fixed, a: int,
                     b: int) -> None:
@@ -426,29 +435,41 @@ class StateSpacePanel(AnalysisPanel):
             seg = marks.lines[:, :, [a, b]].reshape(-1, 2)
             proj.lines.setData(seg[:, 0], seg[:, 1])
 
-    def _draw_readout(self, proj: _Projection, space: StateSpace, a: int, b: int) -> None:
-        if space.readout is None:
-            return
+    def _draw_readout(self, proj: _Projection, space: StateSpace | None, a: int,
+                      b: int) -> None:
+        """Arrows along the readout's directions (items reused from draw to draw)."""
+        directions = [] if space is None or space.readout is None else space.readout
         colour = self.theme.lines[3]
+        while len(proj.arrows) < len(directions):
+            line = pg.PlotDataItem([], [])
+            head = pg.ArrowItem(headLen=10, tailLen=0)
+            label = pg.TextItem("", anchor=(0, 1))
+            for item in (line, head, label):
+                proj.plot.addItem(item, ignoreBounds=True)
+            proj.arrows.append((line, head, label))
+        for line, head, label in proj.arrows[len(directions):]:
+            for item in (line, head, label):
+                item.hide()
+        if not len(directions):
+            return
         extent = float(np.max(np.ptp(space.projected[:, [a, b]], axis=0))) or 1.0
-        for o, d in enumerate(space.readout):
+        for o, (d, (line, head, label)) in enumerate(zip(directions, proj.arrows,
+                                                         strict=False)):
             # a unit direction lying in this plane is ARROW_FRACTION of the trajectory's
             # extent long; one across the plane shorter (its share is in the label)
             planar = np.array([d[a], d[b]])
             tip = planar * ARROW_FRACTION * extent
-            line = pg.PlotDataItem([0.0, tip[0]], [0.0, tip[1]],
-                                   pen=pg.mkPen(colour, width=2))
-            proj.plot.addItem(line, ignoreBounds=True)
+            line.setData([0.0, tip[0]], [0.0, tip[1]])
+            line.setPen(pg.mkPen(colour, width=2))
             angle = float(np.degrees(np.arctan2(-tip[1], -tip[0]))) if np.any(tip) else 0.0
-            head = pg.ArrowItem(pos=(tip[0], tip[1]), angle=angle, headLen=10, tailLen=0,
-                                pen=pg.mkPen(colour), brush=pg.mkBrush(colour))
-            proj.plot.addItem(head, ignoreBounds=True)
-            name = f"y{o}" if space.readout.shape[0] > 1 else "readout"
-            label = pg.TextItem(f"{name} ({np.hypot(*planar):.0%} in plane)", color=colour,
-                                anchor=(0, 1))
+            head.setStyle(angle=angle, pen=pg.mkPen(colour), brush=pg.mkBrush(colour))
+            head.setPos(tip[0], tip[1])
+            name = f"y{o}" if len(directions) > 1 else "readout"
+            label.setText(f"{name} ({np.hypot(*planar):.0%} in plane)")
+            label.setColor(colour)
             label.setPos(tip[0], tip[1])
-            proj.plot.addItem(label, ignoreBounds=True)
-            proj.arrows += [line, head, label]
+            for item in (line, head, label):
+                item.show()
 
     def _show_counts(self) -> None:
         if not self.armed:
