@@ -62,9 +62,9 @@ class PerturbPanel(AnalysisPanel):
         self.norm_plot.showGrid(y=True, alpha=theme.grid_alpha)
         self.add_legend(self.norm_plot)
         self.actual_norm = self.add_line(self.norm_plot, "rerun", 0, width=1.5)
-        self.predicted_norm = self.add_line(self.norm_plot, "first-order prediction", 1,
+        self.predicted_norm = self.add_line(self.norm_plot, "1st-order prediction", 1,
                                             dashed=True)
-        self.error_norm = self.add_line(self.norm_plot, "rerun − prediction", 2)
+        self.error_norm = self.add_line(self.norm_plot, "difference", 2)
         self.fit_legend(self.norm_plot)
         self.unit_plot = self.add_time_plot(1)
         self.unit_plot.setLabel("left", "Δh_t[u]")

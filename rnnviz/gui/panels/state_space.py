@@ -127,8 +127,9 @@ class StateSpacePanel(AnalysisPanel):
         fixed.addWidget(self.clear_button)
         fixed.addWidget(self._search_settings())
         fixed.addStretch(1)
-        for combo in (self.space_combo, self.models_combo, self.x_star_combo, self.tol_combo):
+        for combo in (self.space_combo, self.x_star_combo, self.tol_combo):
             shrinkable(combo)
+        shrinkable(self.models_combo, 11)
 
         self.armed = False  # fixed points were asked for: keep them up to date
         self.projections: list[list[_Projection]] = []  # per model shown, 1 or 2 plots
