@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from rnnviz.gui.panels.registry import PANELS
 from rnnviz.session import ModelResults
@@ -70,6 +70,7 @@ class AnalysisController(QObject):
         self._fraction = 0.0
         self._skipped: set[Request] = set()
         window.runner.progressed.connect(self._progressed)
+        window.runner.ended.connect(self._ended)
 
     # ---- values ----------------------------------------------------------------------------
     def value(self, req: Request | None, live: bool = True) -> Any | None:
@@ -173,6 +174,19 @@ class AnalysisController(QObject):
         self.status_changed.emit()
         self.updated.emit()
         self._schedule()
+
+    def _ended(self, slot: str) -> None:
+        if slot == SLOT and self._running is not None:
+            # after the job's own callbacks have run (a success stores its value first)
+            QTimer.singleShot(0, self._lost)
+
+    def _lost(self) -> None:
+        """A job stopped by someone else (the window cancels every job when asked to close,
+        and the close may be refused): start what is still wanted again."""
+        if self._running is not None and not self.window.runner.running(SLOT):
+            self._running = None
+            self.status_changed.emit()
+            self._schedule()
 
     def _progressed(self, slot: str, fraction: float, _message: str) -> None:
         if slot == SLOT and self._running is not None:

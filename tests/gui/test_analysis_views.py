@@ -457,6 +457,15 @@ def test_a_failed_run_shows_a_message_not_a_plot(make_window):
     assert panel.note.isVisible() and "NaN" in panel.note.toPlainText()
 
 
+def test_a_job_cancelled_by_a_refused_close_starts_again(make_window, qtbot):
+    window = make_window(session_for("lstm", hidden=64, steps=150))
+    window.analysis.budget = 0.0
+    panel = open_panel(window, "influence")
+    window.runner.cancel()  # what closing the window does before it asks about saving
+    qtbot.waitUntil(lambda: window.runner.running(SLOT), timeout=5000)
+    qtbot.waitUntil(lambda: panel.influence is not None, timeout=20000)
+
+
 def test_closing_a_panel_stops_asking(make_window):
     window = make_window(session_for("lstm", hidden=64, steps=150))
     window.analysis.budget = 0.0
