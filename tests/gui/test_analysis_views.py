@@ -173,6 +173,19 @@ def test_editing_the_input_updates_the_influence_live(make_window):
     assert not np.array_equal(panel.influence.matrix, before)
 
 
+def test_reveal_mode_shows_only_the_steps_computed_so_far(make_window):
+    window = make_window(session_for("gru"))
+    influence = open_panel(window, "influence")
+    space = open_panel(window, "state_space")
+    window.session.set_view(step=15, reveal=True, phase="forward")
+    window.redraw_now()
+    _, rows = influence.csv_tables()["influence"]
+    assert np.isnan(rows[16:, 1:]).all() and not np.isnan(rows[:16, 1:]).any()
+    window.analysis.show_panel("state_space")
+    window.redraw_now()
+    assert len(space.projections[0][0].path.xData) == 16
+
+
 def test_output_influence_needs_a_readout(make_window):
     window = make_window(session_for("rnn_tanh", outputs=None))
     panel = open_panel(window, "influence")

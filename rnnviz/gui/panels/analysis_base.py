@@ -46,6 +46,8 @@ class AnalysisPanel(Panel):
         self._requests: dict[str, Request | None] = {}
         self._cursor_drawn: tuple | None = None
         self._forced = False  # drawing for an export although not on screen
+        self._view_key: tuple = ()
+        self._redraw_all = False
         self._build_status()
 
     # ---- construction ----------------------------------------------------------------------
@@ -130,6 +132,10 @@ class AnalysisPanel(Panel):
                 and (self.isVisible() or self._forced))
 
     def show_results(self, results: ModelResults, view: ViewState) -> None:
+        key = (view.visible_states(results.steps), view.layer, view.units)
+        if key != self._view_key:  # the same values are drawn differently (reveal mode)
+            self._view_key = key
+            self._redraw_all = True
         self.results, self.view = results, view
         self.step = min(view.step, results.steps - 1)
         self.refresh()
@@ -159,15 +165,16 @@ class AnalysisPanel(Panel):
                 pending.append(req)
                 continue  # the old drawing stays until the new value arrives
             self._draw(name, value)
+        self._redraw_all = False
         self.controller.want(self.key, pending)
-        key = (self.step, *(id(v) for v in self.values.values()))
+        key = (self.step, self._view_key, *(id(v) for v in self.values.values()))
         if key != self._cursor_drawn:
             self._cursor_drawn = key
             self.draw_cursor(self.step)
         self._show_status()
 
     def _draw(self, name: str, value: Any) -> None:
-        if name in self.values and self.values[name] is value:
+        if name in self.values and self.values[name] is value and not self._redraw_all:
             return
         self.values[name] = value
         if isinstance(value, Failure):
