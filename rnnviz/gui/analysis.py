@@ -162,6 +162,8 @@ class AnalysisController(QObject):
 
     def _done(self, req: Request, value: Any) -> None:
         self.cache.store(req, value)
+        if req.kind == "influence":
+            self.show_horizon(self.window.session.model_results)
         self._finish(req)
 
     def _failed(self, req: Request, message: str) -> None:

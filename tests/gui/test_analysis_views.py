@@ -213,6 +213,8 @@ def test_a_dear_influence_runs_in_the_runner_and_cancels(make_window, qtbot):
     np.testing.assert_allclose(panel.influence.matrix, an.influence(net, trace), rtol=1e-12,
                                atol=1e-300)
     assert not panel._status_row.isVisible()
+    horizon = sa.describe_horizon(panel.influence.horizon, short=True)
+    assert window.inspector.value_of("memory horizon") == horizon
 
 
 def test_a_new_edit_cancels_the_job_for_the_old_results(make_window, qtbot):

@@ -172,6 +172,8 @@ class InfluencePanel(AnalysisPanel):
             self.of_combo.blockSignals(True)
             self.of_combo.setCurrentIndex(0)
             self.of_combo.blockSignals(False)
+        if self.influence is None or self.influence.steps != results.steps:
+            self.heatmap.set_data(np.zeros((results.steps, 0)), results.steps)  # its y range
         super().show_results(results, view)
         if self.controller is not None:
             self.controller.show_horizon(results)
