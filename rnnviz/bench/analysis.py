@@ -1,5 +1,6 @@
 """``python -m rnnviz.bench analysis``: the analysis engine against the network's own
-forward+backward in the same run.
+forward+backward in the same run, then what each analysis view adds to an input edit in the
+real window (``--views``), beside the engine's compute time of the same run.
 
 For each case: the time of one forward+backward of the same network on the same sequence
 (batch 1, parameter gradients included, as in ``bench engine``), the time of ``influence``
@@ -21,7 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from rnnviz.allocator import reuse_freed_memory
-from rnnviz.engine import Network
+from rnnviz.engine import Network, NetworkConfig
 from rnnviz.engine import analysis as an
 from rnnviz.engine import dynamics as dyn
 
@@ -125,6 +126,166 @@ def bench_case(name: str, out=sys.stdout, extras: bool = True, budget: float = 1
     return {"rows": rows}
 
 
+# ==== the views, per edit ======================================================================
+VIEW_CASES = ("lstm-200", "gru-200", "rnn-200")
+
+
+def _median_times(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """(wall, GUI-thread CPU) seconds, the medians of ``runs`` calls after a warm-up."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(runs):
+        w0, c0 = time.perf_counter(), time.thread_time()
+        fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.thread_time() - c0)
+    return float(np.median(walls)), float(np.median(cpus))
+
+
+def bench_views(name: str, out=sys.stdout, edits: int = 12) -> dict:
+    """What each analysis view adds to one input edit in the real window (offscreen): the
+    window's redraw after an edit (engine compute, every open panel, painting) with the view
+    open minus with every analysis view closed, split into the value's own computation
+    (session side) and the drawing. Views whose values are too dear for the GUI thread get
+    them from jobs; for those the job's time is given instead (not on the GUI thread)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from rnnviz.gui.analysis import ANALYSIS_PANELS
+    from rnnviz.gui.app import create_app
+    from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.theme import LIGHT
+    from rnnviz.session import Document, Sequence, Session, Task, compute
+    from rnnviz.session import analysis as sa
+
+    cell, steps, hidden, inputs, outputs, text = CASES[name]
+    app = create_app()
+    x = _sequence(inputs, steps, text)
+    cfg = NetworkConfig(cell=cell, input_size=inputs, hidden_size=hidden, output_size=outputs,
+                        seed=0)
+    doc = Document.single(Sequence(inputs=x), cfg, Task("none", "all"))
+    session = Session(doc)
+    net = doc.models[0].network()
+    g = np.random.default_rng(1).standard_normal((steps, hidden))
+    ref_w, ref_c = _median_times(lambda: net.backward(net.forward(x), d_hidden=g).params,
+                                 edits)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "bench.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(session, settings=settings, theme=LIGHT, restore_layout=False)
+        window.resize(1600, 1000)
+        window.show()
+        window.reset_layout()
+        app.processEvents()
+        session.set_view(step=steps // 2)
+        counter = [0]
+
+        def edit() -> None:
+            counter[0] += 1
+            seq = session.document.sequence
+            values = np.array(seq.inputs)
+            values[steps // 2 + counter[0] % 3, 0] += 0.05 if counter[0] % 2 else -0.05
+            session.set_document(session.document.with_sequence(seq.with_inputs(values)))
+            window.redraw_now()
+            QApplication.processEvents()  # paint
+
+        def settled_edit() -> None:
+            window.runner.wait()  # jobs of the previous edit end outside the clock
+            QApplication.processEvents()
+
+        def timed_edit() -> tuple[float, float]:
+            settled_edit()
+            w0, c0 = time.perf_counter(), time.thread_time()
+            edit()
+            return time.perf_counter() - w0, time.thread_time() - c0
+
+        def paired(key: str) -> tuple[float, float, float, float]:
+            """Edits with every analysis view shut and with ``key`` open, alternating so
+            both see the same load: medians (base wall, base cpu, with wall, with cpu)."""
+            dock = window.docks[key]
+            base, with_view = [], []
+            for k in range(edits + 1):
+                for shown, into in ((False, base), (True, with_view)):
+                    if shown:
+                        window.analysis.show_panel(key)
+                    else:
+                        dock.hide()
+                    window.redraw_now()
+                    settled_edit()
+                    timed_edit()  # the first edit after a change of layout is not timed
+                    took = timed_edit()
+                    if k:
+                        into.append(took)
+            b, v = np.array(base), np.array(with_view)
+            dock.hide()
+            return (float(np.median(b[:, 0])), float(np.median(b[:, 1])),
+                    float(np.median(v[:, 0])), float(np.median(v[:, 1])))
+
+        try:
+            engine_w, engine_c = _median_times(
+                lambda: compute(session.document.with_sequence(Sequence(
+                    inputs=session.document.sequence.inputs + 0.0)),
+                    previous=session.last_results), edits)
+            print(f"\n{name}: views per input edit, real window offscreen 1600x1000 "
+                  f"(medians of {edits} edits, each view's alternating with edits with every "
+                  "analysis view shut; GUI-thread CPU and wall ms)", file=out)
+            print(f"  {'':44} {'cpu ms':>8} {'wall ms':>8}", file=out)
+            print(f"  {'fwd+bwd (the reference)':44} {ref_c * 1e3:8.2f} {ref_w * 1e3:8.2f}",
+                  file=out)
+            print(f"  {'compute() after an edit (resumes mid-way)':44} {engine_c * 1e3:8.2f} "
+                  f"{engine_w * 1e3:8.2f}", file=out)
+            for key in ANALYSIS_PANELS:
+                panel = window.panels[key]
+                base_w, base_c, with_w, with_c = paired(key)
+                window.analysis.show_panel(key)
+                window.redraw_now()
+                QApplication.processEvents()
+                results = session.results.model(0)
+                reqs = [r for r in panel.requests(results, session.view, panel.step).values()
+                        if r is not None]
+                live = [r for r in reqs if window.analysis.cache.live(r, window.analysis.budget)]
+                jobs = [r for r in reqs if r not in live]
+                value_w, value_c = _median_times(lambda rs=live: [sa.evaluate(r) for r in rs],
+                                                 edits) if live else (0.0, 0.0)
+                job_w = _median_times(lambda rs=jobs: [sa.evaluate(r) for r in rs],
+                                      max(3, edits // 4))[0] if jobs else 0.0
+                view_c, view_w = with_c - base_c, with_w - base_w
+                print(f"  {key + ': edit -> redrawn window, views shut':44} "
+                      f"{base_c * 1e3:8.2f} {base_w * 1e3:8.2f}", file=out)
+                print(f"  {'  with the view open':44} {with_c * 1e3:8.2f} {with_w * 1e3:8.2f}",
+                      file=out)
+                print(f"  {'  the view adds':44} {view_c * 1e3:8.2f} {view_w * 1e3:8.2f}   "
+                      f"({view_c / ref_c:.1f}x fwd+bwd cpu)", file=out)
+                if live:
+                    kinds = ", ".join(r.kind for r in live)
+                    print(f"  {'    of which its values (' + kinds + ')':44} "
+                          f"{value_c * 1e3:8.2f} {value_w * 1e3:8.2f}", file=out)
+                if jobs:
+                    kinds = ", ".join(r.kind for r in jobs)
+                    print(f"  {'    its job, off the GUI thread (' + kinds + ')':44} "
+                          f"{'':8} {job_w * 1e3:8.2f}", file=out)
+                out.flush()
+                rows.append(dict(case=name, view=key, cpu=view_c, wall=view_w,
+                                 values_cpu=value_c, job_wall=job_w, fwd_bwd_cpu=ref_c,
+                                 base_cpu=base_c, engine_cpu=engine_c,
+                                 live=[r.kind for r in live], jobs=[r.kind for r in jobs]))
+                window.docks[key].hide()
+                window.runner.wait()
+                QApplication.processEvents()
+        finally:
+            window.runner.cancel()
+            window.runner.wait()
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+    return {"rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnnviz.bench analysis",
                                      description=__doc__,
@@ -136,11 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=1.5,
                         help="seconds of alternating runs per figure (more: steadier on a "
                              "busy machine)")
+    parser.add_argument("--views", default=",".join(VIEW_CASES),
+                        help="cases whose analysis views are timed per edit in the window "
+                             f"(comma-separated, default {','.join(VIEW_CASES)}; '' for none)")
+    parser.add_argument("--edits", type=int, default=12,
+                        help="edits per view figure (the median is shown)")
     parser.add_argument("--system-allocator", action="store_true",
                         help="leave glibc's defaults (the app keeps freed memory for reuse)")
     args = parser.parse_args(argv)
     names = [c for c in args.cases.split(",") if c]
-    unknown = [c for c in names if c not in CASES]
+    views = [c for c in args.views.split(",") if c]
+    unknown = [c for c in names + views if c not in CASES]
     if unknown:
         print(f"unknown case {unknown[0]!r}; choose from {', '.join(CASES)}", file=sys.stderr)
         return 2
@@ -153,4 +320,6 @@ def main(argv: list[str] | None = None) -> int:
     with threadpool_limits(limits=1, user_api="blas"):
         for name in names:
             bench_case(name, extras=not args.influence_only, budget=args.budget)
+        for name in views:
+            bench_views(name, edits=max(3, args.edits))
     return 0

@@ -14,6 +14,7 @@ import importlib
 FEATURES: tuple[str, ...] = (
     "rnnviz.gui.teaching:install",
     "rnnviz.gui.compare:install",
+    "rnnviz.gui.analysis:install",
 )
 
 

@@ -41,7 +41,19 @@ class Inspector(QTreeWidget):
         self._scalars: dict[str, QTreeWidgetItem] = {}
         self._results: ModelResults | None = None
         self._view: ViewState | None = None
+        self._extras: dict[str, str] = {}  # rows kept up to date by other parts of the window
         self.itemExpanded.connect(self._refresh_group)
+
+    def set_extra(self, name: str, value: str) -> None:
+        """A top-level row ``name`` showing ``value`` (a memory horizon, say), after the
+        built-in rows; kept when the rows are rebuilt."""
+        self._extras[name] = value
+        for k in range(self.topLevelItemCount()):
+            item = self.topLevelItem(k)
+            if item.text(0) == name:
+                item.setText(1, value)
+                return
+        self.addTopLevelItem(QTreeWidgetItem([name, value]))
 
     # ---- structure -------------------------------------------------------------------------
     def _group(
@@ -99,6 +111,8 @@ class Inspector(QTreeWidget):
                 self._scalar(layer, f"gc{k}", "‖∂L/∂c_t‖")
             layer.setExpanded(True)
         self._scalar(None, "gx", "‖∂L/∂x_t‖")
+        for name, value in self._extras.items():
+            self.addTopLevelItem(QTreeWidgetItem([name, value]))
         for item, _ in self._vectors.values():
             small = item.childCount() <= 8
             if self._path(item) in expanded or (small and item.text(0) in ("x_t", "y_t")):

@@ -5,6 +5,7 @@ import csv
 
 import imageio.v3 as iio
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
@@ -42,9 +43,10 @@ def test_menus_and_context_menus_offer_export(window, controller):
     assert window.actions["file.export"].shortcut() == QKeySequence("Ctrl+E")
     assert window.actions["file.export_animation"].shortcut() == QKeySequence("Ctrl+Shift+E")
     for panel in window.panels.values():
-        # time plots carry it in their plot menus; other panels (a diagram) in their own
-        menu = (panel.time_plots[0].getViewBox().menu if panel.time_plots
-                else panel.view.context_menu)
+        # plots carry it in their plot menus; other panels (a diagram) in their own
+        layout = getattr(panel.plot_widget, "ci", None)
+        plots = [i for i in layout.items if isinstance(i, pg.PlotItem)] if layout else []
+        menu = plots[0].getViewBox().menu if plots else panel.view.context_menu
         assert "Export…" in [a.text() for a in menu.actions()]
         # pyqtgraph's own exporter is hidden: ours replaces it
         builtin = panel.plot_widget.scene().contextMenu

@@ -19,7 +19,6 @@ LESSONS = bundled_lessons()
 # Steps whose features come with other parts of the app (names as the lessons use them); their
 # tests follow once those parts are in: lesson file -> {step number: what it needs}.
 AWAITING = {
-    "02-forgetting.toml": {5: "the panel “influence”"},
     "06-train.toml": {6: "the command “train.start”"},
 }
 

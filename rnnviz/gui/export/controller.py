@@ -123,6 +123,7 @@ class ExportController(QObject):
         self._title(key)
         self._require_current()
         self.window.redraw_now()
+        self._prepare(key)
         keys = list(self.window.panels) if key == DASHBOARD else [key]
         tables = {}
         for k in keys:
@@ -175,6 +176,7 @@ class ExportController(QObject):
             def frame(step: int) -> QImage:
                 session.set_view(step=step)
                 window.redraw_now()
+                self._prepare(key)
                 return render(width)
 
             try:
@@ -184,6 +186,12 @@ class ExportController(QObject):
                 window.redraw_now()
 
     # ---- preparing what is rendered --------------------------------------------------------
+    def _prepare(self, key: str) -> None:
+        """Let the panels about to be exported draw what they still compute in the
+        background (see Panel.prepare_export)."""
+        for k in (list(self.window.panels) if key == DASHBOARD else [key]):
+            self.window.panels[k].prepare_export()
+
     @contextlib.contextmanager
     def _panel_shown(self, key: str) -> Iterator[QWidget]:
         """The panel's plot view, up to date and on screen (a tabbed dock is brought to the
@@ -207,6 +215,7 @@ class ExportController(QObject):
             QApplication.processEvents()
         if not view.isVisible():
             raise ExportError(f"{title}: the panel is not shown")
+        panel.prepare_export()
         yield view
 
     @contextlib.contextmanager
@@ -225,6 +234,7 @@ class ExportController(QObject):
         hidden = [bar for bar in bars if bar is not None and bar.isVisible()]
         for bar in hidden:
             bar.hide()
+        self._prepare(DASHBOARD)
         _settle()
         try:
             yield window

@@ -71,6 +71,9 @@ def export_views(
                     continue
                 raise ExportError(f"{panel_spec(panel).title}: nothing is plotted for this "
                                   "network")
+            dock = controller.window.docks.get(panel)
+            if dock is not None and dock.isHidden():
+                dock.show()  # panels closed by default (the analysis views) open to export
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
                 if fmt in _ANIMATION_FORMATS:

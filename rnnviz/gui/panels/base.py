@@ -246,6 +246,10 @@ class Panel(QWidget):
         units, reveal)."""
         raise NotImplementedError
 
+    def prepare_export(self) -> None:
+        """Called before the panel is exported: draw now whatever is still being computed in
+        the background (the analysis views), so the export shows it complete."""
+
     def csv_tables(self) -> dict[str, Table]:
         """Exactly the data drawn: name -> (headers, array (rows, len(headers))). Heatmaps
         have one row per unit (first column the unit index) and one column per step."""

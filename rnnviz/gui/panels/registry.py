@@ -75,6 +75,29 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("compare", "Comparison", "rnnviz.gui.compare.view:ComparePanel", tab_with="gates",
               shown=False, help="every model on one time axis: output, loss, ‖∂L/∂h_t‖, "
               "influence and gates"),
+    # Analysis views: closed until Analysis opens them, then tabbed with the gates (the widest
+    # place; the time plots line up with the input above) or, for gradient against distance,
+    # with the gradients it explains.
+    PanelSpec("influence", "Influence map", "rnnviz.gui.panels.influence:InfluencePanel",
+              tab_with="gates", shown=False,
+              help="how much each input x_k still matters at every later step t, and the "
+                   "memory horizon"),
+    PanelSpec("perturb", "Perturbation", "rnnviz.gui.panels.perturb:PerturbPanel",
+              tab_with="gates", shown=False,
+              help="nudge the input at the cursor step: the rerun's Δh_t against the "
+                   "first-order prediction"),
+    PanelSpec("state_space", "State space", "rnnviz.gui.panels.state_space:StateSpacePanel",
+              tab_with="gates", shown=False,
+              help="the hidden trajectory in its principal components, with fixed points "
+                   "by stability"),
+    PanelSpec("distance", "Gradient vs distance", "rnnviz.gui.panels.distance:DistancePanel",
+              tab_with="gradients", shown=False,
+              help="‖∂s_t/∂s_k‖ against t − k at the cursor step, with ρ(W_hh)^(t−k) and "
+                   "an LSTM's forget-gate products"),
+    PanelSpec("spectrum", "Spectrum", "rnnviz.gui.panels.spectrum:SpectrumPanel",
+              tab_with="gates", shown=False,
+              help="eigenvalues of W_hh per layer and gate on the complex plane, and the "
+                   "step Jacobian's singular values at the cursor"),
 )
 
 
