@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
 
     def add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
         """A dock for ``widget``, saved and restored with the layout as ``dock_<key>``."""
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(title.replace("&", "&&"), self)  # "&" is a mnemonic in titles
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
         dock.setFeatures(
