@@ -132,16 +132,23 @@ def test_bars_at_the_cursor_show_both_directions(make_window):
 def test_hovering_a_step_on_the_input_plot_shades_what_it_remembers(make_window, qtbot):
     window = make_window(session_for("lstm"))
     panel = open_panel(window, "influence")
+    qtbot.waitUntil(lambda: panel.influence is not None)  # a loaded machine may still compute it
     value = panel.influence
     plot = window.input_plot
     t = 25
-    scene = plot.getViewBox().mapViewToScene(QPointF(t, 0.0))
     view = plot.scene().views()[0]
-    target = view.mapFromScene(scene)
-    # a pointer already there from an earlier test would send no move: come from elsewhere
-    qtbot.mouseMove(view.viewport(), target + QPoint(40, 0))
-    qtbot.mouseMove(view.viewport(), target)
-    qtbot.waitUntil(lambda: panel.hover_step == t)
+
+    def hover() -> bool:
+        # mapped afresh each try: the layout may still settle on a busy machine
+        scene = plot.getViewBox().mapViewToScene(QPointF(t, 0.0))
+        target = view.mapFromScene(scene)
+        # a pointer already there from an earlier try would send no move: come from elsewhere
+        qtbot.mouseMove(view.viewport(), target + QPoint(40, 0))
+        qtbot.mouseMove(view.viewport(), target)
+        qtbot.wait(20)
+        return panel.hover_step == t
+
+    qtbot.waitUntil(hover)
     np.testing.assert_allclose(panel.input_shading.weights, value.shading(t))
     np.testing.assert_allclose(panel.shading.weights, value.shading(t))
     assert panel.input_shading.image.isVisible()
