@@ -186,7 +186,7 @@ def measure_cursor(
         viewport.installEventFilter(watch)
         costs = []
         try:
-            for k in range(moves):
+            for _ in range(moves):
                 cpu, start = time.thread_time(), time.perf_counter()
                 session.set_view(step=(session.view.step + 7) % steps)
                 window.redraw.flush()

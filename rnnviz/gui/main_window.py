@@ -41,6 +41,7 @@ from rnnviz.gui.runner import JobRunner
 from rnnviz.gui.scheduler import ComputeScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
 from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
+from rnnviz.gui.time_axis import TimeLink
 from rnnviz.gui.transport import Player, TransportBar
 from rnnviz.gui.undo import Editor
 from rnnviz.session import Results, Session, ViewState
@@ -92,10 +93,13 @@ class MainWindow(QMainWindow):
         for spec in PANELS:
             panel = spec.load()(self.theme)
             panel.hovered.connect(self.show_message)
+            panel.zoom_reset_requested.connect(self.reset_zoom)
             self.panels[spec.key] = panel
         self.input_plot = self.panels["input"].input_plot
+        self.time_link = TimeLink(self)
+        self.time_link.set_steps(self.session.document.sequence.steps)
         for panel in self.panels.values():
-            panel.link_x(self.input_plot)
+            panel.link_x(self.time_link)
         hidden = self.panels["hidden"]
         hidden.view_requested.connect(lambda changes: self.session.set_view(**changes))
         hidden.message.connect(self.show_message)
@@ -106,6 +110,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector()
         self.player = Player(self.session, self)
         self.transport = TransportBar(self.session, self.player)
+        self.transport.zoom_button.clicked.connect(self.reset_zoom)
 
         self._build_bars()
         self._build_status_bar()
@@ -320,10 +325,21 @@ class MainWindow(QMainWindow):
 
     # ---- layout, theme, help ---------------------------------------------------------------
     def reset_layout(self) -> None:
-        """Put every panel back where it starts and forget the saved layout."""
+        """Put every panel back where it starts, with its full range, and forget the saved
+        layout."""
         self.restoreState(self._default_state, LAYOUT_VERSION)
         arrange_default(self, self.docks)
         self.settings.forget_layout()
+        self.reset_zoom()
+
+    def reset_zoom(self) -> None:
+        """View → Reset zoom: every panel shows every step again, its y range fitted to the
+        data (linked panels stay linked: they share one time range)."""
+        self.time_link.set_steps(self.session.document.sequence.steps)
+        for panel in self.panels.values():
+            panel.reset_zoom()
+        self.dashboard.forget()
+        self.redraw.request(document=True, results=True, view=True)
 
     def _scheme_changed(self, *_args) -> None:
         if not self._theme_forced:

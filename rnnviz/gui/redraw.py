@@ -131,10 +131,9 @@ class Dashboard:
             panel.show_results(results, view)
             panel.set_alarm(results.nonfinite_step)
         if seq.steps != self._drawn_steps:
+            # a new length: show all of it (a zoom into the old one no longer means anything)
             self._drawn_steps = seq.steps
-            vb = w.input_plot.getViewBox()
-            vb.setLimits(xMin=-0.5 - seq.steps * 0.05, xMax=seq.steps - 0.5 + seq.steps * 0.05)
-            w.input_plot.setXRange(-0.5, seq.steps - 0.5, padding=0)
+            w.time_link.set_steps(seq.steps)
         cell = results.config.cell
         w.docks["gates"].setWindowTitle(f"Gates — {cell}: {', '.join(GATE_NAMES[cell])}")
         if results.nonfinite_step is not None:

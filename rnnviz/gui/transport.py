@@ -100,8 +100,9 @@ class Player(QObject):
 
 
 class TransportBar(QWidget):
-    """|◀ ◀ ▶ ▶ ▶| buttons, a step slider and spin box, the speed, and the reveal switch.
-    Bound two-way to ``session.view`` (widgets updated under signal blockers)."""
+    """|◀ ◀ ▶ ▶ ▶| buttons, "Full range" (``zoom_button``: the window connects it to its zoom
+    reset), a step slider and spin box, the speed, and the reveal switch. Bound two-way to
+    ``session.view`` (widgets updated under signal blockers)."""
 
     def __init__(self, session: Session, player: Player, parent: QWidget | None = None):
         super().__init__(parent)
@@ -128,6 +129,11 @@ class TransportBar(QWidget):
         self.play_button = button(_SP.SP_MediaPlay, "Play / pause (Space)", player.toggle)
         self.forward_button = button(_SP.SP_MediaSeekForward, "Next step (→)", lambda: self.move(1))
         self.last_button = button(_SP.SP_MediaSkipForward, "Last step (End)", lambda: self.go(-1))
+        self.zoom_button = QToolButton()
+        self.zoom_button.setText("Full range")
+        self.zoom_button.setToolTip("Reset zoom: every panel shows every step (A, Ctrl+0)")
+        self.zoom_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(self.zoom_button)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Cursor step")

@@ -194,6 +194,7 @@ class FileController(QObject):
             self.session.mark_saved()
         self.session.path = path
         w.editor.reset()
+        w.reset_zoom()  # a new document: its whole time range, whatever was zoomed before
         self.update_title()
 
     def new(self) -> bool:

@@ -11,15 +11,16 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from rnnviz.gui.panels.items import Heatmap, Line
+from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line
 from rnnviz.gui.panels.ranges import nice_range
 from rnnviz.gui.panels.tables import Table
 from rnnviz.gui.theme import LIGHT, Theme
-from rnnviz.gui.time_axis import TimeAxis
+from rnnviz.gui.time_axis import TimeAxis, TimeLink
 from rnnviz.session import Document, ModelResults, ViewState
 
 LEFT_AXIS_WIDTH = 56
-RIGHT_GUTTER = 62  # the width a colour bar takes; line plots reserve it so time axes align
+# the width a colour bar takes beside a heatmap; line plots reserve it so time axes align
+RIGHT_GUTTER = COLORBAR_WIDTH + COLORBAR_GAP
 LEGEND_HEADROOM = 0.3  # fraction of the data's y span left free above it for the legend
 
 
@@ -29,11 +30,14 @@ class Panel(QWidget):
     :meth:`csv_tables`.
 
     ``plot_widget`` is the pg.GraphicsLayoutWidget holding every plot (what an exporter
-    renders). ``hovered`` carries "unit u, step t, value v" text for the status bar.
+    renders). ``hovered`` carries "unit u, step t, value v" text for the status bar;
+    ``zoom_reset_requested``: the plot menu's "View All" was chosen (the window shows every
+    step in every panel).
     """
 
     key = ""  # as in the panel registry, which gives the title
     hovered = Signal(str)
+    zoom_reset_requested = Signal()
 
     def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +56,7 @@ class Panel(QWidget):
         self._cursors: dict[int, pg.InfiniteLine] = {}
         self._alarms: dict[int, pg.InfiniteLine] = {}
         self._master: pg.PlotItem | None = None
+        self._time_link: TimeLink | None = None
         self._labels: tuple[str, ...] | None = None
         self._titles: dict[int, str] = {}
         self._yranges: dict[int, tuple[float, float]] = {}
@@ -90,6 +95,7 @@ class Panel(QWidget):
             plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.setMenuEnabled(True)
         plot.hideButtons()
+        self._take_view_all(plot.getViewBox())
         if gutter:
             plot.showAxis("right")
             right = plot.getAxis("right")
@@ -99,6 +105,8 @@ class Panel(QWidget):
         cursor = pg.InfiniteLine(
             pos=self._cursor_step, angle=90, movable=False, pen=pg.mkPen(self.theme.cursor, width=1)
         )
+        # a mark at the top, so the cursor shows even where it runs along an axis or a gate edge
+        cursor.addMarker("v", position=1.0, size=8)
         cursor.setZValue(50)
         alarm = pg.InfiniteLine(
             pos=0,
@@ -118,9 +126,28 @@ class Panel(QWidget):
         self._style_plot(plot)
         for action in self.context_actions:
             plot.getViewBox().menu.addAction(action)
-        if self._master is not None and plot is not self._master:
+        if self._time_link is not None:
+            self._time_link.add(plot)
+        elif self._master is not None and plot is not self._master:
             plot.setXLink(self._master)
         return plot
+
+    def _take_view_all(self, vb: pg.ViewBox) -> None:
+        """The plot menu's "View All" resets the zoom of every panel (pyqtgraph's own fits
+        this one plot to its items, out of step with the others and the fixed y ranges)."""
+        menu = getattr(vb, "menu", None)
+        action = getattr(menu, "viewAll", None)
+        if action is None:
+            return
+        action.triggered.disconnect()
+        action.setText("View All (reset zoom)")
+        action.triggered.connect(self.zoom_reset_requested.emit)
+
+    def reset_zoom(self) -> None:
+        """Forget the y ranges set so far, so the next draw fits every plot afresh."""
+        self._yranges.clear()
+        for heat in self.heatmaps:
+            heat.forget_range()
 
     def add_heatmap(
         self,
@@ -197,6 +224,8 @@ class Panel(QWidget):
         self._alarms.pop(id(plot), None)
         if plot in self.time_plots:
             self.time_plots.remove(plot)
+        if self._time_link is not None:
+            self._time_link.remove(plot)
         plot.setXLink(None)
         self.plot_widget.removeItem(plot)
 
@@ -208,12 +237,19 @@ class Panel(QWidget):
             plot.getViewBox().menu.addAction(action)
 
     # ---- shared time axis ------------------------------------------------------------------
-    def link_x(self, master: pg.PlotItem) -> None:
-        """Link every time plot's x range to ``master``'s."""
-        self._master = master
+    def link_x(self, link: TimeLink | pg.PlotItem) -> None:
+        """Show the time range of ``link`` in every time plot, including plots built later: the
+        window's :class:`~rnnviz.gui.time_axis.TimeLink` (``window.time_link``), or a master
+        plot whose x range to follow (pyqtgraph's own link, which lines views up on screen)."""
+        if isinstance(link, TimeLink):
+            self._time_link = link
+            for plot in self.time_plots:
+                link.add(plot)
+            return
+        self._master = link
         for plot in self.time_plots:
-            if plot is not master:
-                plot.setXLink(master)
+            if plot is not link:
+                plot.setXLink(link)
 
     def set_time_labels(self, labels: tuple[str, ...] | None) -> None:
         self._labels = labels

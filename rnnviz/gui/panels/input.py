@@ -227,6 +227,12 @@ class InputPanel(Panel):
             self.fit_y(self.input_plot, *self._fit_arrays)
         self._tables = {"input": partial(lines_table, columns)}
 
+    def reset_zoom(self) -> None:
+        super().reset_zoom()
+        # drawn again at the next redraw, its y range fitted (or, for an image, every row shown)
+        self._sequence = None
+        self._structure = ()
+
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         self._image.setColorMap(_ink(theme))

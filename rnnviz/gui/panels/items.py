@@ -10,6 +10,11 @@ import pyqtgraph as pg
 
 from rnnviz.gui.theme import Theme, colormap
 
+# The colour bar's width (12 px bar, 45 px labels, its frame), fixed so that line plots can
+# reserve exactly as much room (plus the 5 px gap before it) and every time axis lines up.
+COLORBAR_WIDTH = 59
+COLORBAR_GAP = 5
+
 
 @dataclass
 class Line:
@@ -51,6 +56,7 @@ class Heatmap:
             values=levels, colorMap=self._cmap(theme), interactive=False, width=12
         )
         self.bar.setImageItem(self.image, insert_in=plot)
+        self.bar.setFixedWidth(COLORBAR_WIDTH)
         self.bar.axis.enableAutoSIPrefix(False)
         self._label_bar(*levels)
         self.data = np.zeros((0, 0))
@@ -88,6 +94,10 @@ class Heatmap:
         if self._shape != (rows, total_steps):
             self._shape = (rows, total_steps)
             self.plot.setYRange(-0.5, rows - 0.5, padding=0)
+
+    def forget_range(self) -> None:
+        """Set the y range afresh at the next :meth:`set_data`."""
+        self._shape = (-1, -1)
 
     def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
         """(row, step, value) under the view point (x, y), or None outside the drawn data."""
