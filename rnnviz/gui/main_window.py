@@ -11,7 +11,7 @@ most once per frame.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -32,7 +32,7 @@ from rnnviz.gui.export.controller import ExportController, add_context_actions
 from rnnviz.gui.features import install_features
 from rnnviz.gui.files import FileController
 from rnnviz.gui.inspector import Inspector
-from rnnviz.gui.layout import arrange_default
+from rnnviz.gui.layout import arrange_default, make_room
 from rnnviz.gui.model_panel import ModelPanel
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.registry import PANELS
@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.time_link.set_steps(self.session.document.sequence.steps)
         for panel in self.panels.values():
             panel.link_x(self.time_link)
+        self.panels["input"].needs_height.connect(self._input_needs_height)
         hidden = self.panels["hidden"]
         hidden.view_requested.connect(lambda changes: self.session.set_view(**changes))
         hidden.message.connect(self.show_message)
@@ -331,6 +332,11 @@ class MainWindow(QMainWindow):
         arrange_default(self, self.docks)
         self.settings.forget_layout()
         self.reset_zoom()
+
+    def _input_needs_height(self, pixels: int) -> None:
+        # after the layout has settled on the new content
+        QTimer.singleShot(0, lambda: make_room(self, self.docks, "input", self.panels["input"],
+                                               pixels))
 
     def reset_zoom(self) -> None:
         """View → Reset zoom: every panel shows every step again, its y range fitted to the

@@ -11,7 +11,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line
+from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line, ValueAxis
+from rnnviz.gui.panels.legend import Entry, PlotHeader
 from rnnviz.gui.panels.ranges import nice_range
 from rnnviz.gui.panels.tables import Table
 from rnnviz.gui.theme import LIGHT, Theme
@@ -21,7 +22,8 @@ from rnnviz.session import Document, ModelResults, ViewState
 LEFT_AXIS_WIDTH = 56
 # the width a colour bar takes beside a heatmap; line plots reserve it so time axes align
 RIGHT_GUTTER = COLORBAR_WIDTH + COLORBAR_GAP
-LEGEND_HEADROOM = 0.3  # fraction of the data's y span left free above it for the legend
+MARKER_SIZE = 6
+FEW_POINTS = 40  # a series with fewer finite points than this is drawn with dots too
 
 
 class Panel(QWidget):
@@ -59,6 +61,7 @@ class Panel(QWidget):
         self._time_link: TimeLink | None = None
         self._labels: tuple[str, ...] | None = None
         self._titles: dict[int, str] = {}
+        self._headers: dict[int, PlotHeader] = {}
         self._yranges: dict[int, tuple[float, float]] = {}
         # name -> a builder of the table of what is drawn (built only when exported)
         self._tables: dict[str, Callable[[], Table]] = {}
@@ -77,16 +80,20 @@ class Panel(QWidget):
 
     # ---- building --------------------------------------------------------------------------
     def add_time_plot(self, row: int, *, gutter: bool = True,
-                      viewbox: pg.ViewBox | None = None) -> pg.PlotItem:
+                      viewbox: pg.ViewBox | None = None,
+                      left: pg.AxisItem | None = None) -> pg.PlotItem:
         """A plot on the shared time axis at ``row`` of the layout, with cursor and alarm lines.
 
         ``gutter`` reserves the colour bar's width on the right so the time axes of line plots
-        and heatmaps line up."""
+        and heatmaps line up; ``left``: an axis of its own for the values."""
         axis = TimeAxis()
         axis.set_labels(self._labels)
-        plot = self.plot_widget.addPlot(row=row, col=0, axisItems={"bottom": axis},
-                                        viewBox=viewbox)
+        axes = {"bottom": axis, "left": left if left is not None else ValueAxis()}
+        plot = self.plot_widget.addPlot(row=row, col=0, axisItems=axes, viewBox=viewbox)
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        # value labels on the major ticks only: short plots stacked in a panel would otherwise
+        # crowd their labels into each other
+        plot.getAxis("left").setStyle(maxTextLevel=0)
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)
         for name in ("left", "bottom", "right", "top"):
@@ -164,10 +171,24 @@ class Panel(QWidget):
         return heat
 
     def set_title(self, plot: pg.PlotItem, title: str) -> None:
-        """Set a plot's title, only when it changes (a new title re-lays out the plot)."""
+        """Set a plot's title, only when it changes (a new title re-lays out the plot); in a
+        plot with a header (a legend) the title leads the header's line."""
+        header = self._headers.get(id(plot))
+        if header is not None:
+            header.set_title(title)
+            return
         if self._titles.get(id(plot)) != title:
             self._titles[id(plot)] = title
             plot.setTitle(title or None, color=self.theme.foreground, size="9pt")
+
+    def set_status(self, plot: pg.PlotItem, text: str) -> None:
+        """Text at the right of ``plot``'s header (e.g. the loss total): above the data, and
+        changing it repaints only itself."""
+        self._header(plot).set_status(text)
+
+    def header(self, plot: pg.PlotItem) -> PlotHeader | None:
+        """``plot``'s header (legend and status), if it has one."""
+        return self._headers.get(id(plot))
 
     def fit_y(self, plot: pg.PlotItem, *arrays: np.ndarray, log: bool = False) -> None:
         """Set ``plot``'s y range to hold ``arrays`` (NaN ignored), rounded outwards to round
@@ -183,38 +204,95 @@ class Panel(QWidget):
         low = min(float(a.min()) for a in finite)
         high = max(float(a.max()) for a in finite)
         lo, hi = nice_range(low, high, log)
-        if plot.legend is not None:
-            hi += (hi - lo) * LEGEND_HEADROOM  # room for the legend above the data
         if self._yranges.get(id(plot)) != (lo, hi):
             self._yranges[id(plot)] = (lo, hi)
             plot.enableAutoRange(y=False)
             plot.setYRange(lo, hi, padding=0.04)
 
-    def add_legend(self, plot: pg.PlotItem) -> pg.LegendItem:
-        """A compact one-row legend in the plot's top-right corner."""
-        legend = plot.addLegend(
-            offset=(-4, 2), labelTextSize="8pt", verSpacing=-8, horSpacing=10, colCount=1
-        )
-        # Translucent, so the lines under the legend stay visible.
-        legend.setBrush(pg.mkBrush(self.theme.background + "70"))
-        legend.setLabelTextColor(self.theme.foreground)
-        return legend
+    def _header(self, plot: pg.PlotItem) -> PlotHeader:
+        header = self._headers.get(id(plot))
+        if header is None:
+            header = PlotHeader(plot, self.theme)
+            self._headers[id(plot)] = header
+            title = self._titles.pop(id(plot), "")
+            if title:
+                header.set_title(title)
+        return header
+
+    def add_legend(self, plot: pg.PlotItem) -> PlotHeader:
+        """A legend for ``plot``'s lines, in a header row above the data (never over it): every
+        line added with :meth:`add_line` and a name gets an entry."""
+        header = self._header(plot)
+        self._update_header(plot)
+        return header
 
     def fit_legend(self, plot: pg.PlotItem) -> None:
-        """Lay the legend's entries out in rows of up to four."""
-        if plot.legend is not None:
-            plot.legend.setColumnCount(max(1, min(len(plot.legend.items), 4)))
+        """Bring the legend up to date with the plot's lines (it wraps itself to the width)."""
+        self._update_header(plot)
+
+    def legend_entries(self, plot: pg.PlotItem) -> list[Entry]:
+        """The legend entries of ``plot``'s lines, in order, in the theme's colours."""
+        entries = []
+        for line in self._lines:
+            if line.plot is plot and line.name:
+                style = "marker" if line.markers else "dashed" if line.dashed else "solid"
+                entries.append(Entry(line.name, self._colour(line), style))
+        return entries
+
+    def _update_header(self, plot: pg.PlotItem) -> None:
+        header = self._headers.get(id(plot))
+        if header is not None:
+            header.set_entries(self.legend_entries(plot))
 
     def add_line(
         self, plot: pg.PlotItem, name: str, colour: int, *, dashed: bool = False, width: float = 1.0
     ) -> pg.PlotDataItem:
-        """A line trace (colour: index into the theme's colours, -1 for the target colour)."""
+        """A line trace (colour: index into the theme's colours, -1 for the target colour;
+        ``width`` 0: dots only), named in the plot's legend if it has one. Curves wider than
+        the plot are drawn downsampled (each pixel column keeps its minimum and maximum) and
+        only where visible."""
         item = plot.plot(name=name, connect="finite")
         item.setClipToView(True)
-        line = Line(item, colour, dashed, width)
+        item.setDownsampling(auto=True, method="peak")
+        line = Line(item, colour, dashed, width, plot, name or "", markers=width == 0)
         self._lines.append(line)
         self._style_line(line)
+        self._update_header(plot)
         return item
+
+    def remove_lines(self, plot: pg.PlotItem, items) -> None:
+        """Take line traces made by :meth:`add_line` out of ``plot`` (and its legend)."""
+        gone = {id(item) for item in items}
+        for item in items:
+            plot.removeItem(item)
+        self._lines = [ln for ln in self._lines if id(ln.item) not in gone]
+        self._update_header(plot)
+
+    def set_line(self, item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+        """Give a line its data. A sparse series (a value with no finite neighbour, which a
+        line would not show — a target at one step —, or fewer than :data:`FEW_POINTS` values)
+        is drawn with dots; a series with nothing finite is drawn empty (pyqtgraph warns about
+        all-NaN data)."""
+        finite = np.isfinite(y)
+        line = self._line_of(item)
+        count = int(np.count_nonzero(finite))
+        if not count:
+            item.setData([], [])
+            dots = False
+        else:
+            item.setData(x, y)
+            near = np.zeros_like(finite)
+            near[1:] |= finite[:-1]
+            near[:-1] |= finite[1:]
+            dots = count < FEW_POINTS or bool((finite & ~near).any())
+        if line is not None and line.width and dots != line.markers:
+            line.markers = dots
+            self._style_line(line)
+            if line.plot is not None:
+                self._update_header(line.plot)
+
+    def _line_of(self, item: pg.PlotDataItem) -> Line | None:
+        return next((ln for ln in self._lines if ln.item is item), None)
 
     def remove_plot(self, plot: pg.PlotItem) -> None:
         """Take a plot out (e.g. when the cell type changes the gates)."""
@@ -222,6 +300,7 @@ class Panel(QWidget):
         self._lines = [ln for ln in self._lines if ln.item.getViewBox() is not plot.getViewBox()]
         self._cursors.pop(id(plot), None)
         self._alarms.pop(id(plot), None)
+        self._headers.pop(id(plot), None)
         if plot in self.time_plots:
             self.time_plots.remove(plot)
         if self._time_link is not None:
@@ -309,21 +388,30 @@ class Panel(QWidget):
             axis.setTextPen(fg)
             if name != "right":
                 axis.setPen(fg)
+        header = self._headers.get(id(plot))
+        if header is not None:
+            header.apply_theme(self.theme)
+            self._update_header(plot)
+            return
         title = plot.titleLabel.text
         if title:
             plot.setTitle(title, color=fg, size="9pt")
-        if plot.legend is not None:
-            plot.legend.setLabelTextColor(fg)
-            plot.legend.setBrush(pg.mkBrush(self.theme.background + "e0"))
+
+    def _colour(self, line: Line) -> str:
+        theme = self.theme
+        return theme.target if line.colour < 0 else theme.lines[line.colour % len(theme.lines)]
 
     def _style_line(self, line: Line) -> None:
-        theme = self.theme
-        colour = theme.target if line.colour < 0 else theme.lines[line.colour % len(theme.lines)]
+        colour = self._colour(line)
         style = Qt.PenStyle.DashLine if line.dashed else Qt.PenStyle.SolidLine
-        line.item.setPen(pg.mkPen(colour, width=line.width, style=style))
-        if line.item.opts.get("symbol") is not None:
+        line.item.setPen(pg.mkPen(colour, width=line.width, style=style) if line.width else None)
+        if line.markers:
+            line.item.setSymbol("o")
+            line.item.setSymbolSize(MARKER_SIZE)
             line.item.setSymbolBrush(colour)
             line.item.setSymbolPen(colour)
+        elif line.item.opts.get("symbol") is not None:
+            line.item.setSymbol(None)
 
     # ---- hover -----------------------------------------------------------------------------
     def _on_mouse_moved(self, pos: QPointF) -> None:

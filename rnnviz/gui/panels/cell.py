@@ -66,7 +66,7 @@ class CellPanel(Panel):
         self.heatmap.set_data(data, steps)
         self.set_title(self.heatmap.plot, f"c_t, layer {view.layer} (units × steps)")
         norm = finite_or_nan(results.trace.cell_norm[view.layer, :shown])
-        self.norm_line.setData(np.arange(shown, dtype=np.float64), norm)
+        self.set_line(self.norm_line, np.arange(shown, dtype=np.float64), norm)
         self.fit_y(self.norm_plot, norm)
         self._tables = {
             f"cell_layer{view.layer}": partial(heatmap_table, data),

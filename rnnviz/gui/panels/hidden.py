@@ -160,7 +160,7 @@ class HiddenPanel(Panel):
         columns: dict[str, np.ndarray] = {}
         for unit, item in zip(units, self._traces, strict=True):
             y = data[unit]
-            item.setData(x, y)
+            self.set_line(item, x, y)
             columns[f"unit {unit}"] = y
         self.fit_y(self.trace_plot, *columns.values())
         self._tables = {
@@ -170,10 +170,6 @@ class HiddenPanel(Panel):
 
     def _set_trace_units(self, units: tuple[int, ...]) -> None:
         plot = self.trace_plot
-        for item in self._traces:
-            plot.removeItem(item)
-            if plot.legend is not None:
-                plot.legend.removeItem(item)
-        self._lines = [ln for ln in self._lines if ln.item not in self._traces]
+        self.remove_lines(plot, self._traces)
         self._traces = [self.add_line(plot, f"unit {u}", k) for k, u in enumerate(units)]
         self._trace_units = units

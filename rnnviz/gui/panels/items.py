@@ -19,11 +19,66 @@ COLORBAR_GAP = 5
 @dataclass
 class Line:
     """A line trace and how it is drawn: ``colour`` indexes the theme's line colours (-1: the
-    target colour)."""
+    target colour); ``plot`` holds it; ``name`` is its legend entry ("" for none); ``markers``:
+    drawn as dots (isolated points, which a line would not show)."""
     item: pg.PlotDataItem
     colour: int
     dashed: bool
     width: float
+    plot: pg.PlotItem | None = None
+    name: str = ""
+    markers: bool = False
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+MIN_LABEL_GAP = 16.0  # pixels between value labels on a vertical axis
+
+
+class ValueAxis(pg.AxisItem):
+    """A value axis whose labels stay :data:`MIN_LABEL_GAP` pixels apart however short the
+    plot (pyqtgraph's spacing crowds five labels into a 40-pixel trace plot)."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = maxVal - minVal
+        if not levels or span <= 0 or size <= 0 or not np.isfinite(span):
+            return levels
+        wanted = span * MIN_LABEL_GAP / size
+        if levels[0][0] >= wanted:
+            return levels
+        magnitude = 10.0 ** np.floor(np.log10(wanted))
+        major = next(m * magnitude for m in (1.0, 2.0, 5.0, 10.0) if m * magnitude >= wanted)
+        if major > span / 1.5:  # a very short plot: still a label or two inside the range
+            magnitude = 10.0 ** np.floor(np.log10(span / 1.5))
+            major = max(m * magnitude for m in (1.0, 2.0, 5.0) if m * magnitude <= span / 1.5)
+        return [(major, 0), (major / (2.0 if str(major)[0] == "2" else 5.0), 0)]
+
+
+class DecadeAxis(ValueAxis):
+    """A log axis labelled in powers of ten only ("10⁻⁴"): short labels that fit the shared
+    left-axis width beside the axis title, none between decades."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        out = []
+        for v in values:
+            k = round(float(v))
+            out.append(decade_label(k) if abs(float(v) - k) < 1e-6 else "")
+        return out
+
+
+def decade_label(exponent: int) -> str:
+    """10 to the power ``exponent``, as an axis shows it ("1", "10", "10⁻⁴")."""
+    if exponent == 0:
+        return "1"
+    if exponent == 1:
+        return "10"
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
 class Heatmap:
