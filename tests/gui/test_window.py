@@ -383,3 +383,34 @@ def test_model_edits_change_only_the_setting_edited(make_window):
     new = window.session.document
     assert new.task.where == "last"
     assert new.models[0].config == cfg
+
+
+def test_settings_that_are_off_show_off_not_an_old_number(window, menu_entry):
+    menu_entry(window, "file.demos", "exploding").trigger()
+    window.redraw_now()
+    panel = window.model_panel
+    assert panel.scale.text() == "1.60"
+    menu_entry(window, "file.demos", "sine").trigger()
+    window.redraw_now()
+    assert window.session.document.models[0].config.recurrent_scale is None
+    assert panel.scale.text() == "off" and not panel.scale.isEnabled()
+    assert panel.forget.text() == "off"
+    menu_entry(window, "file.demos", "text").trigger()  # a GRU: no forget bias at all
+    window.redraw_now()
+    assert panel.forget.text() == "off" and not panel.forget_on.isEnabled()
+    panel.scale_on.setChecked(True)  # switching a setting on shows and applies a value
+    assert panel.scale.text() == "1.00"
+    assert window.session.document.models[0].config.recurrent_scale == 1.0
+
+
+def test_the_model_panel_says_what_the_forget_bias_does(window, menu_entry):
+    panel = window.model_panel
+    assert "forgets within a few steps" in panel.forget_note.text()  # the sine demo: no bias
+    assert "σ(b_f)" in panel.forget_on.toolTip()
+    menu_entry(window, "file.demos", "adding").trigger()
+    window.redraw_now()
+    assert panel.forget.value() == 4.0
+    assert "0.98" in panel.forget_note.text() and panel.forget_note.isVisible()
+    panel.forget_on.setChecked(False)
+    assert window.session.document.models[0].config.forget_bias is None
+    assert "Set it near 4" in panel.forget_note.text()
