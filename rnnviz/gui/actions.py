@@ -108,6 +108,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("view.reset_zoom", "Reset &zoom", "reset_zoom", "View", ("Ctrl+0", "A"),
       "reset zoom: every panel shows every step",
       tip="Show every step in every panel again, after zooming with the mouse wheel"),
+    A("view.theme", "&Theme", "fill_theme_menu", "View", kind="submenu"),
     A("view.reset_layout", "Reset &layout", "reset_layout", "View", separator=True),
     # ---- stepping (keys only)
     A("step.back", "Previous step", "step_by_one_back", keys=("Left",), help="previous step"),

@@ -12,7 +12,7 @@ most once per frame.
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QActionGroup, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -40,7 +40,7 @@ from rnnviz.gui.redraw import Dashboard, RedrawScheduler
 from rnnviz.gui.runner import JobRunner
 from rnnviz.gui.scheduler import ComputeScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
-from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
+from rnnviz.gui.theme import DARK, LIGHT, Theme, apply_global, apply_palette, current_theme
 from rnnviz.gui.time_axis import TimeLink
 from rnnviz.gui.transport import Player, TransportBar
 from rnnviz.gui.undo import Editor
@@ -48,11 +48,19 @@ from rnnviz.session import Results, Session, ViewState
 from rnnviz.session.demos import load_demo
 
 DEFAULT_SIZE = (1280, 800)
+THEMES: dict[str, Theme | None] = {"system": None, "light": LIGHT, "dark": DARK}
+THEME_TEXT = {"system": "&System", "light": "&Light", "dark": "&Dark"}
 STATUS_MS = 6000
 _BANNER_STYLE = {
     "error": "background:#c62828; color:white; padding:5px 10px; font-weight:bold;",
     "warning": "background:#f0a020; color:black; padding:5px 10px; font-weight:bold;",
 }
+
+
+def dock_title(title: str) -> str:
+    """``title`` as a dock's window title: dock title bars read "&" as a mnemonic marker (and
+    dropped it: "Input  target"), so it is doubled."""
+    return title.replace("&", "&&")
 
 
 class MainWindow(QMainWindow):
@@ -75,10 +83,16 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.session = session if session is not None else Session(load_demo("sine"))
-        self.theme = theme or current_theme()
-        self._theme_forced = theme is not None
-        apply_global(self.theme)
         self.settings = WindowSettings(settings)
+        # View → Theme: "system" follows the OS (or RNNVIZ_THEME); a theme given here wins
+        self.theme_choice = str(self.settings.value("view/theme", "system", str))
+        if self.theme_choice not in THEMES:
+            self.theme_choice = "system"
+        self.theme = theme or THEMES[self.theme_choice] or current_theme()
+        self._theme_forced = theme is not None or self.theme_choice != "system"
+        apply_global(self.theme)
+        if theme is None and self.theme_choice != "system":
+            apply_palette(self.theme)
         self.setWindowTitle("rnnviz")
         # The window itself takes the focus, so stepping keys work before anything is clicked.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -112,6 +126,7 @@ class MainWindow(QMainWindow):
         self.player = Player(self.session, self)
         self.transport = TransportBar(self.session, self.player)
         self.transport.zoom_button.clicked.connect(self.reset_zoom)
+        self.transport.paint_icons(self.theme.foreground)
 
         self._build_bars()
         self._build_status_bar()
@@ -184,8 +199,9 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
 
     def add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
-        """A dock for ``widget``, saved and restored with the layout as ``dock_<key>``."""
-        dock = QDockWidget(title, self)
+        """A dock for ``widget``, saved and restored with the layout as ``dock_<key>``.
+        ``title`` is plain text (see :meth:`set_dock_title`)."""
+        dock = QDockWidget(dock_title(title), self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
         dock.setFeatures(
@@ -196,6 +212,10 @@ class MainWindow(QMainWindow):
         dock.toggleViewAction().setText(title.replace("&", "&&"))
         self.docks[key] = dock
         return dock
+
+    def set_dock_title(self, key: str, title: str) -> None:
+        """Set a dock's title (plain text: an "&" is shown as itself)."""
+        self.docks[key].setWindowTitle(dock_title(title))
 
     def _build_docks(self) -> None:
         self.add_dock("model", "Model", self.model_panel)
@@ -351,6 +371,27 @@ class MainWindow(QMainWindow):
         if not self._theme_forced:
             self.apply_theme(current_theme())
 
+    def fill_theme_menu(self, menu: QMenu) -> None:
+        """View → Theme: System (the OS setting), Light, Dark; the choice is remembered."""
+        menu.clear()
+        group = QActionGroup(menu)
+        for choice, text in THEME_TEXT.items():
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(choice == self.theme_choice)
+            action.setData(choice)
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme_choice(c))
+
+    def set_theme_choice(self, choice: str) -> None:
+        """Use the "system", "light" or "dark" theme from now on (and at the next start)."""
+        if choice not in THEMES:
+            raise ValueError(f"unknown theme {choice!r}; choose from {', '.join(THEMES)}")
+        self.theme_choice = choice
+        self._theme_forced = choice != "system"
+        self.settings.set_value("view/theme", choice)
+        self.apply_theme(THEMES[choice] or current_theme())
+
     def apply_theme(self, theme: Theme) -> None:
         """Switch colours (plots, colormaps, widget palette) to ``theme``."""
         self.theme = theme
@@ -358,7 +399,9 @@ class MainWindow(QMainWindow):
         apply_palette(theme)
         for panel in self.panels.values():
             panel.apply_theme(theme)
-        self.redraw.request(results=True)
+        self.transport.paint_icons(theme.foreground)
+        self.dashboard.forget()
+        self.redraw.request(document=True, results=True, view=True)
 
     def show_shortcuts(self) -> QMessageBox:
         """Help → Keyboard shortcuts (F1): every key of the action registry."""

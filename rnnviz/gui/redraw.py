@@ -35,6 +35,16 @@ def nonfinite_message(results: ModelResults) -> str:
     return f"{where} — lower the recurrent scale (Model panel → W_hh scale)"
 
 
+def gates_title(results: ModelResults, view: ViewState) -> str:
+    """The Gates dock's title: the cell's gates and, in a stacked network, which layer (the
+    one the hidden-state panel's selector shows)."""
+    cfg = results.config
+    title = f"Gates — {cfg.cell}: {', '.join(GATE_NAMES[cfg.cell])}"
+    if cfg.num_layers > 1:
+        title += f" — layer {view.layer} of 0…{cfg.num_layers - 1} (as Hidden state's)"
+    return title
+
+
 class RedrawScheduler(QObject):
     """Calls ``redraw(document_dirty, results_dirty, view_dirty)`` once for any burst of
     requests, never more often than once per frame."""
@@ -134,8 +144,7 @@ class Dashboard:
             # a new length: show all of it (a zoom into the old one no longer means anything)
             self._drawn_steps = seq.steps
             w.time_link.set_steps(seq.steps)
-        cell = results.config.cell
-        w.docks["gates"].setWindowTitle(f"Gates — {cell}: {', '.join(GATE_NAMES[cell])}")
+        w.set_dock_title("gates", gates_title(results, view))
         if results.nonfinite_step is not None:
             w.set_banner(nonfinite_message(results), "error")
         else:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
+from rnnviz.gui.main_window import MainWindow
 from rnnviz.session import Session, Task
 from rnnviz.session.demos import document_for, load_demo, sequence_from_generated
 from rnnviz.tasks.generators import generate
@@ -414,3 +415,56 @@ def test_the_model_panel_says_what_the_forget_bias_does(window, menu_entry):
     panel.forget_on.setChecked(False)
     assert window.session.document.models[0].config.forget_bias is None
     assert "Set it near 4" in panel.forget_note.text()
+
+
+def _icon_lightness(button) -> float:
+    image = button.icon().pixmap(16, 16).toImage()
+    values = [image.pixelColor(x, y) for x in range(image.width())
+              for y in range(image.height())]
+    opaque = [c.lightness() for c in values if c.alpha() > 200]
+    return sum(opaque) / len(opaque)
+
+
+def test_view_theme_switches_and_is_remembered(window, make_window, menu_entry, settings):
+    from rnnviz.gui.theme import DARK, LIGHT
+
+    menu_entry(window, "view.theme", "&Dark").trigger()
+    assert window.theme is DARK and window.theme_choice == "dark"
+    assert window.panels["hidden"].plot_widget.backgroundBrush().color().name() == \
+        DARK.background
+    assert _icon_lightness(window.transport.play_button) > 150  # light on dark buttons
+    entries = {a.text(): a.isChecked() for a in window.actions["view.theme"].menu().actions()}
+    assert entries == {"&System": False, "&Light": False, "&Dark": True}
+    menu_entry(window, "view.theme", "&Light").trigger()
+    assert window.theme is LIGHT
+    assert _icon_lightness(window.transport.play_button) < 100
+    menu_entry(window, "view.theme", "&Dark").trigger()
+    window.close()
+    again = MainWindow(Session(load_demo("sine")), settings=settings)
+    try:
+        assert again.theme is DARK and again.theme_choice == "dark"
+        again.set_theme_choice("system")
+    finally:
+        again.deleteLater()
+
+
+def test_every_dock_title_shows_its_ampersand(window):
+    from rnnviz.gui.panels.registry import PANELS
+
+    for spec in PANELS:
+        shown = window.docks[spec.key].windowTitle().replace("&&", "&")
+        assert shown.startswith(spec.title.split(" — ")[0]), spec.key
+    assert window.docks["input"].windowTitle() == "Input && target"
+
+
+def test_the_gates_panel_says_which_layer_it_shows(window):
+    doc = window.session.document
+    window.session.set_document(doc.with_config(0, doc.model(0).config.replace(num_layers=2)))
+    window.session.set_view(layer=1)
+    window.redraw_now()
+    assert "layer 1 of 0…1" in window.docks["gates"].windowTitle()
+    heat = window.panels["gates"].gate_heatmaps["f"]
+    assert heat.plot.titleLabel.text.endswith("layer 1")
+    window.panels["hidden"].layer_combo.setCurrentIndex(0)
+    window.redraw_now()
+    assert "layer 0 of 0…1" in window.docks["gates"].windowTitle()

@@ -75,4 +75,7 @@ class GatesPanel(Panel):
             data = finite_or_nan(values[:shown].T, bounded)
             heat.set_levels(*gate_levels(name, values))
             heat.set_data(data, steps)
+            title = GATE_TITLES[name]
+            self.set_title(heat.plot, title if cfg.num_layers == 1 else
+                           f"{title}, layer {view.layer}")
             self._tables[f"gate_{name}_layer{view.layer}"] = partial(heatmap_table, data)
