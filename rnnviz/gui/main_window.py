@@ -250,7 +250,8 @@ class MainWindow(QMainWindow):
 
     # ---- commands (see rnnviz.gui.actions) -------------------------------------------------
     def _step_by(self, delta: int) -> None:
-        self.session.set_view(step=self.session.view.step + delta)
+        # in reveal mode the steps go on into the backward sweep, and back
+        self.transport.move(delta)
 
     def step_by_one(self) -> None:
         self._step_by(1)
@@ -265,10 +266,11 @@ class MainWindow(QMainWindow):
         self._step_by(-10)
 
     def first_step(self) -> None:
-        self.session.set_view(step=0)
+        self.transport.go(0)
 
     def last_step(self) -> None:
-        self.session.set_view(step=self.session.document.sequence.steps - 1)
+        """End: the last step; in reveal mode the end of the backward sweep (all shown)."""
+        self.transport.go(-1)
 
     def set_reveal(self, on: bool) -> None:
         self.session.set_view(reveal=on, phase="forward")

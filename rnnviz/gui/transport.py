@@ -72,19 +72,52 @@ def transport_icon(kind: str, colour: QColor, size: int = ICON_SIZE, ratio: floa
     return QIcon(pixmap)
 
 
+def reveal_position(view: ViewState, steps: int) -> int:
+    """Where ``view`` is on reveal mode's timeline of 2·steps positions: the forward pass
+    (position t = step t, states up to t drawn), then the backward sweep (position
+    2·steps − 1 − t = gradients from the last step back to t drawn)."""
+    if view.phase == "backward":
+        return 2 * steps - 1 - view.step
+    return view.step
+
+
+def at_reveal_position(view: ViewState, steps: int, position: int) -> ViewState:
+    """``view`` moved to ``position`` of reveal mode's timeline (clamped to it)."""
+    position = min(max(int(position), 0), 2 * steps - 1)
+    if position < steps:
+        return replace(view, step=position, phase="forward")
+    return replace(view, step=2 * steps - 1 - position, phase="backward")
+
+
+def moved_view(view: ViewState, steps: int, delta: int) -> ViewState:
+    """``view`` ``delta`` steps later (earlier if negative). In reveal mode it moves along the
+    forward pass and on into the backward sweep, and back again: → at the last step of the
+    forward pass starts the sweep, ← at its start returns to the forward pass."""
+    if view.reveal:
+        return at_reveal_position(view, steps, reveal_position(view, steps) + delta)
+    return replace(view, step=min(max(view.step + delta, 0), steps - 1))
+
+
+def first_view(view: ViewState, steps: int) -> ViewState:
+    """Home: step 0 (in reveal mode, the start of the forward pass)."""
+    return replace(view, step=0, phase="forward")
+
+
+def last_view(view: ViewState, steps: int) -> ViewState:
+    """End: the last step (in reveal mode, the end of the backward sweep: everything)."""
+    if view.reveal:
+        return at_reveal_position(view, steps, 2 * steps - 1)
+    return replace(view, step=steps - 1)
+
+
 def next_view(view: ViewState, steps: int, count: int) -> tuple[ViewState | None, bool]:
     """The view ``count`` steps of playback after ``view`` and whether playback goes on.
 
     Returns (new view or None when nothing moves, keep playing)."""
-    last = steps - 1
-    if view.reveal and view.phase == "backward":
-        step = max(view.step - count, 0)
-        return replace(view, step=step), step > 0
-    step = min(view.step + count, last)
-    if view.reveal and step == last:
-        # the forward pass is complete: the backward sweep starts from the last step
-        return replace(view, step=last, phase="backward"), True
-    return replace(view, step=step, phase="forward"), step < last
+    moved = moved_view(view, steps, count)
+    if view.reveal:
+        return moved, reveal_position(moved, steps) < 2 * steps - 1
+    return moved, moved.step < steps - 1
 
 
 class Player(QObject):
@@ -236,12 +269,20 @@ class TransportBar(QWidget):
             self.paint_icons()
 
     def go(self, step: int) -> None:
-        """Jump to ``step`` (negative counts from the end)."""
+        """Jump to ``step`` (0: the first, -1: the last, as Home and End do)."""
         steps = self.session.document.sequence.steps
-        self.session.set_view(step=step % steps if step < 0 else step)
+        view = self.session.view
+        if step == 0:
+            self.session.set_view(first_view(view, steps))
+        elif step == -1:
+            self.session.set_view(last_view(view, steps))
+        else:
+            self.session.set_view(step=step % steps if step < 0 else step)
 
     def move(self, delta: int) -> None:
-        self.session.set_view(step=self.session.view.step + delta)
+        """``delta`` steps on (in reveal mode, along the forward pass and the sweep back)."""
+        steps = self.session.document.sequence.steps
+        self.session.set_view(moved_view(self.session.view, steps, delta))
 
     def set_reveal(self, on: bool) -> None:
         self.session.set_view(reveal=on, phase="forward")

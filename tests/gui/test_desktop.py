@@ -112,7 +112,9 @@ def test_opening_a_bad_file_is_a_one_line_message(window, tmp_path):
     [
         (ViewState(step=5), 1, ViewState(step=6), True),
         (ViewState(step=8), 5, ViewState(step=9), False),
-        (ViewState(step=8, reveal=True), 5, ViewState(step=9, reveal=True, phase="backward"), True),
+        # forward 8 -> 9 (the last), then on into the sweep: backward 9, 8, 7, 6
+        (ViewState(step=8, reveal=True), 5, ViewState(step=6, reveal=True, phase="backward"), True),
+        (ViewState(step=8, reveal=True), 1, ViewState(step=9, reveal=True), True),
         (
             ViewState(step=4, reveal=True, phase="backward"),
             3,

@@ -468,3 +468,41 @@ def test_the_gates_panel_says_which_layer_it_shows(window):
     window.panels["hidden"].layer_combo.setCurrentIndex(0)
     window.redraw_now()
     assert "layer 0 of 0…1" in window.docks["gates"].windowTitle()
+
+
+def test_reveal_mode_steps_through_the_backward_sweep_and_back(window, qtbot):
+    steps = window.session.document.sequence.steps
+    grads = window.session.results.models[0].grads.hidden_norm[0]
+    window.set_reveal(True)
+    qtbot.keyClick(window, Qt.Key.Key_End)  # End: the whole picture, gradients included
+    window.redraw_now()
+    assert (window.session.view.step, window.session.view.phase) == (0, "backward")
+    _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
+    np.testing.assert_allclose(gh, grads)
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # one step back: BPTT has not reached step 0
+    window.redraw_now()
+    assert (window.session.view.step, window.session.view.phase) == (1, "backward")
+    _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
+    assert np.isnan(gh[0]) and np.isfinite(gh[1:]).all()
+    assert window.inspector.value_of("layer 0", "‖∂L/∂h_t‖") == f"{grads[1]:.6g}"
+    for _ in range(steps - 2):  # back up the sweep to its start...
+        qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert (window.session.view.step, window.session.view.phase) == (steps - 1, "backward")
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # ...and into the forward pass
+    assert (window.session.view.step, window.session.view.phase) == (steps - 1, "forward")
+    qtbot.keyClick(window, Qt.Key.Key_Right)  # → at the last step starts the sweep
+    assert (window.session.view.step, window.session.view.phase) == (steps - 1, "backward")
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert (window.session.view.step, window.session.view.phase) == (0, "forward")
+
+
+def test_while_revealing_the_loss_label_is_the_loss_so_far(window):
+    r = window.session.results.models[0]
+    window.session.set_view(reveal=True, step=60)
+    window.redraw_now()
+    so_far = np.nanmean(np.asarray(r.loss.per_step)[:61])
+    assert window.panels["output"].loss_text == (
+        f"mse loss so far = {so_far:.4g} (steps 0–60 of {r.steps})")
+    window.session.set_view(reveal=False)
+    window.redraw_now()
+    assert window.panels["output"].loss_text == f"mse loss = {r.loss.total:.4g}"
