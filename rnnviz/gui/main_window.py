@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.gui.actions import build_actions, shortcut_rows
+from rnnviz.gui.actions import build_actions
 from rnnviz.gui.editing import install as install_editing
 from rnnviz.gui.export.controller import ExportController, add_context_actions
 from rnnviz.gui.features import install_features
@@ -40,6 +40,7 @@ from rnnviz.gui.redraw import Dashboard, RedrawScheduler
 from rnnviz.gui.runner import JobRunner
 from rnnviz.gui.scheduler import ComputeScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
+from rnnviz.gui.shortcuts_dialog import ShortcutsDialog
 from rnnviz.gui.theme import DARK, LIGHT, Theme, apply_global, apply_palette, current_theme
 from rnnviz.gui.time_axis import TimeLink
 from rnnviz.gui.transport import Player, TransportBar
@@ -405,20 +406,9 @@ class MainWindow(QMainWindow):
         self.dashboard.forget()
         self.redraw.request(document=True, results=True, view=True)
 
-    def show_shortcuts(self) -> QMessageBox:
+    def show_shortcuts(self) -> ShortcutsDialog:
         """Help → Keyboard shortcuts (F1): every key of the action registry."""
-        rows = "".join(
-            f"<tr><td style='white-space:nowrap; padding-right:14px'><b>{keys}</b></td>"
-            f"<td>{what}</td></tr>"
-            for keys, what in shortcut_rows()
-        )
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "Keyboard shortcuts",
-            f"<table>{rows}</table><p>Plain keys (arrows, Space, R) do nothing while a text "
-            "field or number box has the focus.</p>",
-            parent=self,
-        )
+        box = ShortcutsDialog(self)
         box.open()
         self.shortcuts_box = box
         return box

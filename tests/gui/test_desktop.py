@@ -154,3 +154,14 @@ def test_panel_context_menus_take_extra_actions(window):
     window.redraw_now()
     for plot in gates.time_plots:  # rebuilt for the new gates
         assert action in plot.getViewBox().menu.actions()
+
+
+def test_wrapped_help_lines_stay_in_their_column(window, qtbot):
+    box = window.show_shortcuts()
+    qtbot.waitExposed(box)
+    keys_right = max(k.geometry().right() for k, _ in box.rows)
+    wrapped = [w for _, w in box.rows if w.height() > 1.5 * w.fontMetrics().height()]
+    assert wrapped  # some descriptions are long enough to wrap
+    for _, what in box.rows:
+        assert what.geometry().left() > keys_right
+    box.close()

@@ -72,6 +72,11 @@ def test_dialog_accept_writes_the_plotted_data_as_csv(window, controller, tmp_pa
     header, table = read_table(tmp_path / "h_hidden_traces_layer0.csv")
     assert header == ["step", "unit 0", "unit 1", "unit 2"]
     np.testing.assert_array_equal(table[:, 1:], hidden[:, :3])
+    # step and unit indices are whole numbers, as written
+    with open(tmp_path / "h_hidden_traces_layer0.csv", newline="") as f:
+        assert [row[0] for row in csv.reader(f)][:4] == ["step", "0", "1", "2"]
+    with open(tmp_path / "h_hidden_layer0.csv", newline="") as f:
+        assert [row[0] for row in csv.reader(f)][:3] == ["unit", "0", "1"]
 
 
 def test_dialog_accept_writes_a_png_of_the_chosen_width(window, controller, tmp_path):

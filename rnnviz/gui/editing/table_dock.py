@@ -84,8 +84,10 @@ class SequenceTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.seq: Sequence | None = None
         self._names: list[str] = []
+        self._scales: dict[int, float] = {}
 
     def set_sequence(self, seq: Sequence) -> None:
+        self._scales = {}
         names = column_names(seq)
         old = self.seq
         if old is not None and old.steps == seq.steps and names == self._names:
@@ -105,6 +107,24 @@ class SequenceTableModel(QAbstractTableModel):
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._names)
+
+    def _scale(self, column: int) -> float:
+        """The largest finite magnitude of ``column`` (what its display precision is of)."""
+        if column not in self._scales:
+            seq = self.seq
+            values = (seq.inputs[:, column] if column < seq.channels
+                      else seq.targets[:, column - seq.channels])
+            finite = np.abs(values[np.isfinite(values)])
+            self._scales[column] = float(finite.max()) if finite.size else 0.0
+        return self._scales[column]
+
+    def display(self, row: int, column: int) -> str:
+        """A cell as shown: six significant digits, and "0" for a value below the sixth digit
+        of its column's largest (sin(π) is 1.2e-16, not a number anyone typed)."""
+        value = self.value(row, column)
+        if value != 0 and np.isfinite(value) and abs(value) < self._scale(column) * 5e-7:
+            return "0"
+        return f"{value:.6g}"
 
     def value(self, row: int, column: int) -> float:
         seq = self.seq
@@ -130,7 +150,7 @@ class SequenceTableModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{self.value(row, column):.6g}"
+            return self.display(row, column)
         if role == Qt.ItemDataRole.EditRole:
             return repr(self.value(row, column))
         if role == Qt.ItemDataRole.ForegroundRole and self._masked(row, column):

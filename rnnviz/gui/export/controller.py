@@ -34,6 +34,7 @@ from rnnviz.gui.export.figures import (
     render_widget,
 )
 from rnnviz.gui.panels.registry import DASHBOARD
+from rnnviz.gui.panels.tables import table_rows
 from rnnviz.io.run_export import ExportError, write_csv, write_run_npz
 
 __all__ = ["DASHBOARD", "ExportController", "add_context_actions"]
@@ -131,11 +132,12 @@ class ExportController(QObject):
         if not tables:
             raise ExportError(f"{self._title(key)}: no data is plotted")
         if len(tables) == 1:
-            headers, rows = next(iter(tables.values()))
-            return [write_csv(target, headers, rows)]
+            table = next(iter(tables.values()))
+            return [write_csv(target, table[0], table_rows(table))]
         return [
-            write_csv(target.with_name(f"{target.stem}_{_safe_name(name)}.csv"), headers, rows)
-            for name, (headers, rows) in tables.items()
+            write_csv(target.with_name(f"{target.stem}_{_safe_name(name)}.csv"), table[0],
+                      table_rows(table))
+            for name, table in tables.items()
         ]
 
     def export_run(self, path: str | os.PathLike[str]) -> list[Path]:
