@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self.compute.failed.connect(self._compute_failed)
         self.dashboard = Dashboard(self)
         self.redraw = RedrawScheduler(self.dashboard.redraw, self)
+        # playback refreshes the inspector sparingly; stopping shows the final numbers
+        self.player.playing_changed.connect(lambda _on: self.redraw.request(view=True))
 
         # The controllers behind the commands, then the commands themselves.
         self.editing = install_editing(self)
@@ -291,7 +293,10 @@ class MainWindow(QMainWindow):
 
     def _document_changed(self, doc) -> None:
         self.model_panel.show_document(doc)
-        self.redraw.request(document=True)
+        if self.compute.computes_at_once(doc):
+            self.redraw.mark(document=True)  # drawn with its results, a moment from now
+        else:
+            self.redraw.request(document=True)  # the input now; results when the job is done
         self.compute.request()
 
     def _results_changed(self, results: Results) -> None:
@@ -323,6 +328,7 @@ class MainWindow(QMainWindow):
         self.show_message("computation cancelled; the plots show the previous results")
 
     def _compute_failed(self, message: str) -> None:
+        self.redraw.request(document=True)  # the edit shows, with the last results
         self.show_message(message)
         self.set_banner(message[:1].upper() + message[1:], "warning")
 

@@ -20,6 +20,9 @@ from rnnviz.engine import GATE_NAMES
 from rnnviz.session import ModelResults, ViewState
 
 FRAME_MS = 16.0
+# While playing, the inspector (a full repaint of its tree) refreshes at most this often; every
+# number is there again the moment playback stops.
+PLAYING_INSPECTOR_S = 0.1
 
 
 def nonfinite_message(results: ModelResults) -> str:
@@ -65,6 +68,11 @@ class RedrawScheduler(QObject):
     def pending(self) -> bool:
         return self._document_dirty or self._results_dirty or self._view_dirty
 
+    def mark(self, *, document: bool = False) -> None:
+        """Note that the document changed without drawing for it now: the results that follow
+        at once draw it too (one redraw, one paint, instead of two a frame apart)."""
+        self._document_dirty |= document
+
     def request(self, *, document: bool = False, results: bool = False,
                 view: bool = False) -> None:
         self._document_dirty |= document
@@ -95,6 +103,7 @@ class Dashboard:
         self._drawn_key: tuple = ()
         self._drawn_steps = -1
         self._drawn_labels: tuple[str, ...] | None = None
+        self._inspected = -1e9
 
     @staticmethod
     def data_key(view: ViewState, steps: int) -> tuple:
@@ -124,7 +133,10 @@ class Dashboard:
             self.drawn, self._drawn_key = results, key
         for panel in w.panels.values():
             panel.set_cursor(view.step)
-        w.inspector.show_step(results, view)
+        now = time.perf_counter()
+        if not w.player.playing or now - self._inspected >= PLAYING_INSPECTOR_S:
+            self._inspected = now
+            w.inspector.show_step(results, view)
         w.transport.show_view(view)
         reveal = w.actions["view.reveal"]
         with QSignalBlocker(reveal):

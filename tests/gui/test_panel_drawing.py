@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFontMetricsF
 
 from rnnviz.gui.export.figures import render_figure
@@ -135,3 +136,35 @@ def test_normal_use_prints_no_warnings(window, qtbot):
         qtbot.wait(50)
     messages = [str(w.message) for w in caught]
     assert not [m for m in messages if "NaN" in m or "overflow" in m or "invalid" in m], messages
+
+
+def test_heatmap_cells_have_their_colour_map_colour(window):
+    from rnnviz.gui.theme import colormap
+
+    window.redraw_now()
+    heat = window.panels["hidden"].heatmap
+    hidden = window.session.results.models[0].trace.hidden[0]  # (T, H)
+    lo, hi = heat.bar.levels()
+    cmap = colormap(window.theme.diverging)
+    image = render_figure(window.panels["hidden"].plot_widget, 1600)
+    vb = heat.plot.getViewBox()
+    scale = image.width() / window.panels["hidden"].plot_widget.width()
+    for t, u in ((3, 2), (100, 7), (150, 12)):
+        point = vb.mapViewToScene(QPointF(t, u))
+        pixel = image.pixelColor(round(point.x() * scale), round(point.y() * scale))
+        expected = cmap.map((hidden[t, u] - lo) / (hi - lo), mode="qcolor")
+        for a, b in ((pixel.red(), expected.red()), (pixel.green(), expected.green()),
+                     (pixel.blue(), expected.blue())):
+            assert abs(a - b) <= 6, (t, u)
+
+
+def test_wide_heatmaps_keep_a_one_step_spike():
+    from rnnviz.gui.panels.items import reduce_columns
+
+    data = np.zeros((3, 100_000))
+    data[1, 54_321] = 0.9
+    data[2, 7] = -0.8
+    reduced = reduce_columns(data, 0.0, columns=1000)
+    assert reduced.shape == (3, 1000)
+    assert reduced[1].max() == 0.9 and reduced[2].min() == -0.8
+    assert np.count_nonzero(reduced) == 2

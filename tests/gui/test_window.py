@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
@@ -104,9 +104,12 @@ def test_keys_move_the_cursor_and_the_inspector_follows(window, qtbot):
     group = window.inspector.findItems("layer 0", Qt.MatchFlag.MatchExactly)[0].child(0)
     group.setExpanded(True)
     assert window.inspector.value_of("layer 0", "h_t", "[3]") == f"{trace.hidden[0, 11, 3]:.6g}"
-    for panel in window.panels.values():
-        for line in panel._cursors.values():
-            assert line.value() == 11
+    for key, panel in window.panels.items():
+        assert panel.cursor.step == 11, key
+        if panel.cursor.isVisible():  # drawn at step 11 of the panel's plots
+            vb = panel.time_plots[0].getViewBox()
+            assert panel.cursor.pos().x() == pytest.approx(
+                vb.mapViewToScene(QPointF(11, 0)).x()), key
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.session.view.step == trace.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Left)

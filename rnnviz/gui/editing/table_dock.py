@@ -14,7 +14,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView
 
@@ -264,7 +272,15 @@ class TableDock(QDockWidget):
         self.view.paste_requested.connect(self.paste_text)
         self.view.selectionModel().currentRowChanged.connect(self._row_chosen)
         self._syncing = False
+        self._pending_step: int | None = None
+        self.view.installEventFilter(self)
         self.show_sequence(window.session.document.sequence)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.view and event.type() == QEvent.Type.Show \
+                and self._pending_step is not None:
+            QTimer.singleShot(0, lambda: self.follow_step(self.window_.session.view.step))
+        return super().eventFilter(watched, event)
 
     # ---- following the session -------------------------------------------------------------
     def show_sequence(self, seq: Sequence) -> None:
@@ -275,7 +291,13 @@ class TableDock(QDockWidget):
             self._syncing = False
 
     def follow_step(self, step: int) -> None:
-        """Select the row of ``step`` (unless it is the current row already)."""
+        """Select the row of ``step`` (unless it is the current row already). While the table
+        is not on screen (a tab behind the inspector) this waits until it is shown: selecting
+        and scrolling a hidden table cost a quarter of every cursor move."""
+        if not self.view.isVisible():
+            self._pending_step = step
+            return
+        self._pending_step = None
         current = self.view.currentIndex()
         if current.isValid() and current.row() == step:
             return

@@ -9,8 +9,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from rnnviz.gui.panels.cursor import PanelCursor
 from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line, ValueAxis
 from rnnviz.gui.panels.legend import Entry, PlotHeader
 from rnnviz.gui.panels.ranges import nice_range
@@ -45,6 +52,11 @@ class Panel(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.plot_widget = pg.GraphicsLayoutWidget()
+        # a few dozen items: a spatial index costs more to keep up to date than it saves
+        self.plot_widget.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        # the background is one colour: filling it is cheaper than blending a cached copy of
+        # it over every repainted area (which Qt hands to worker threads and waits for)
+        self.plot_widget.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self.plot_widget.setBackground(theme.background)
         self.plot_widget.ci.setContentsMargins(2, 2, 2, 2)
         self.plot_widget.ci.setSpacing(2)
@@ -55,7 +67,8 @@ class Panel(QWidget):
         self.time_plots: list[pg.PlotItem] = []
         self.heatmaps: list[Heatmap] = []
         self._lines: list[Line] = []
-        self._cursors: dict[int, pg.InfiniteLine] = {}
+        self.cursor = PanelCursor(theme.cursor)
+        self.plot_widget.scene().addItem(self.cursor)
         self._alarms: dict[int, pg.InfiniteLine] = {}
         self._master: pg.PlotItem | None = None
         self._time_link: TimeLink | None = None
@@ -109,12 +122,6 @@ class Panel(QWidget):
             right.setStyle(showValues=False, tickLength=0)
             right.setWidth(RIGHT_GUTTER)
             right.setPen(pg.mkPen(None))
-        cursor = pg.InfiniteLine(
-            pos=self._cursor_step, angle=90, movable=False, pen=pg.mkPen(self.theme.cursor, width=1)
-        )
-        # a mark at the top, so the cursor shows even where it runs along an axis or a gate edge
-        cursor.addMarker("v", position=1.0, size=8)
-        cursor.setZValue(50)
         alarm = pg.InfiniteLine(
             pos=0,
             angle=90,
@@ -125,10 +132,13 @@ class Panel(QWidget):
         alarm.setVisible(self._alarm_step is not None)
         if self._alarm_step is not None:
             alarm.setValue(self._alarm_step)
-        plot.addItem(cursor, ignoreBounds=True)
         plot.addItem(alarm, ignoreBounds=True)
-        self._cursors[id(plot)] = cursor
         self._alarms[id(plot)] = alarm
+        self.cursor.plots.append(plot)
+        vb = plot.getViewBox()
+        vb.sigResized.connect(self.cursor.place)
+        vb.sigXRangeChanged.connect(self.cursor.place)
+        plot.visibleChanged.connect(self.cursor.place)
         self.time_plots.append(plot)
         self._style_plot(plot)
         for action in self.context_actions:
@@ -254,6 +264,8 @@ class Panel(QWidget):
         item = plot.plot(name=name, connect="finite")
         item.setClipToView(True)
         item.setDownsampling(auto=True, method="peak")
+        # repaints that do not change the curve (the cursor passing over it) blit a pixmap
+        item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         line = Line(item, colour, dashed, width, plot, name or "", markers=width == 0)
         self._lines.append(line)
         self._style_line(line)
@@ -273,8 +285,15 @@ class Panel(QWidget):
         line would not show — a target at one step —, or fewer than :data:`FEW_POINTS` values)
         is drawn with dots; a series with nothing finite is drawn empty (pyqtgraph warns about
         all-NaN data)."""
-        finite = np.isfinite(y)
         line = self._line_of(item)
+        if line is not None and line.drawn is not None:
+            old_x, old_y = line.drawn
+            if (old_x is x or np.array_equal(old_x, x)) and (
+                    old_y is y or np.array_equal(old_y, y, equal_nan=True)):
+                return  # unchanged (a target, an input channel not edited): nothing to redo
+        if line is not None:
+            line.drawn = (x, y)
+        finite = np.isfinite(y)
         count = int(np.count_nonzero(finite))
         if not count:
             item.setData([], [])
@@ -298,7 +317,8 @@ class Panel(QWidget):
         """Take a plot out (e.g. when the cell type changes the gates)."""
         self.heatmaps = [h for h in self.heatmaps if h.plot is not plot]
         self._lines = [ln for ln in self._lines if ln.item.getViewBox() is not plot.getViewBox()]
-        self._cursors.pop(id(plot), None)
+        if plot in self.cursor.plots:
+            self.cursor.plots.remove(plot)
         self._alarms.pop(id(plot), None)
         self._headers.pop(id(plot), None)
         if plot in self.time_plots:
@@ -340,8 +360,7 @@ class Panel(QWidget):
     def set_cursor(self, step: int) -> None:
         """Move the cursor line to ``step`` (no redraw of data)."""
         self._cursor_step = step
-        for line in self._cursors.values():
-            line.setValue(step)
+        self.cursor.set_step(step)
 
     def set_alarm(self, step: int | None) -> None:
         """Mark the first step with NaN/Inf values (None: hide the mark)."""
@@ -376,8 +395,7 @@ class Panel(QWidget):
             heat.apply_theme(theme)
         for line in self._lines:
             self._style_line(line)
-        for line in self._cursors.values():
-            line.setPen(pg.mkPen(theme.cursor, width=1))
+        self.cursor.set_colour(theme.cursor)
         for line in self._alarms.values():
             line.setPen(pg.mkPen(theme.alarm, width=1, style=Qt.PenStyle.DashLine))
 

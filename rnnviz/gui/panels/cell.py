@@ -54,7 +54,7 @@ class CellPanel(Panel):
         self.note.setVisible(not has_cell)
         if not has_cell:
             self.heatmap.set_data(np.zeros((1, 0)), results.sequence.steps)
-            self.norm_line.setData([], [])
+            self.set_line(self.norm_line, np.zeros(0), np.zeros(0))
             self._tables = {}
             return
         steps = results.sequence.steps

@@ -132,7 +132,7 @@ class OutputPanel(Panel):
             self.fit_y(self.output_plot, *drawn)
         loss = results.loss
         if loss is None:
-            self.loss_line.setData([], [])
+            self.set_line(self.loss_line, np.zeros(0), np.zeros(0))
             self.set_status(self.loss_plot, "no loss")
         else:
             per_step = finite_or_nan(np.asarray(loss.per_step, dtype=np.float64)[:shown])
