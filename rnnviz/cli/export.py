@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from rnnviz.cli.common import CELLS, Parser, UsageError, csv_list
 from rnnviz.gui.panels.registry import PANELS, export_targets
@@ -39,7 +42,48 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=1600, help="figure width in pixels (PNG)")
     p.add_argument("--fps", type=float, default=10.0, help="animation frames per second")
     p.add_argument("--stride", type=int, default=1, help="animation: steps per frame")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr (shown for exports that take a while)")
     return p
+
+
+class StderrProgress:
+    """Progress of a long export on stderr: nothing for the first ``after`` seconds (most
+    exports are done by then), then "rnnviz export: hidden.gif 40%" for the file being
+    written — rewritten in place on a terminal; otherwise a line as each file starts and, for
+    animations, at each quarter."""
+
+    def __init__(self, stream: TextIO | None = None, after: float = 2.0) -> None:
+        self.stream = stream or sys.stderr
+        self.after = after
+        self.start = time.perf_counter()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._shown: tuple[str, int] | None = None
+        self._open_line = False
+
+    def __call__(self, name: str, fraction: float) -> None:
+        if time.perf_counter() - self.start < self.after:
+            return
+        percent = int(round(100 * fraction))
+        step = percent if self.tty else 25 * (percent // 25)
+        if self._shown == (name, step) or (not self.tty and 0 < fraction and step in (0, 100)):
+            return
+        self._shown = (name, step)
+        text = (f"rnnviz export: {name} {step}%" if self.tty or fraction > 0
+                else f"rnnviz export: writing {name}")
+        if self.tty:
+            self.stream.write("\r" + text.ljust(60))
+            self._open_line = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        """End an in-place line, so what follows starts on a line of its own."""
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_line = False
 
 
 def build_document(args: argparse.Namespace):
@@ -87,8 +131,10 @@ def build_document(args: argparse.Namespace):
     return doc, view
 
 
-def run_export(args: argparse.Namespace) -> list[Path]:
-    """Write every requested format; returns the files written."""
+def run_export(args: argparse.Namespace,
+               progress: StderrProgress | None = None) -> list[Path]:
+    """Write every requested format; returns the files written. ``progress(name, fraction)``
+    follows the files being written."""
     if args.width < 16 or args.width > 16384:
         raise UsageError("--width must lie in 16..16384 pixels")
     if not 0 < args.fps <= 60 or args.stride < 1:
@@ -123,13 +169,19 @@ def run_export(args: argparse.Namespace) -> list[Path]:
             panels = args.panels or [s.key for s in PANELS if s.shown]
             written += export_views(session, out, figure_formats, panels, width=args.width,
                                     fps=args.fps, stride=args.stride,
-                                    skip_empty=args.panels is None)
+                                    skip_empty=args.panels is None, progress=progress)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     return written
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in run_export(args):
+    progress = None if args.quiet else StderrProgress()
+    try:
+        written = run_export(args, progress)
+    finally:
+        if progress is not None:
+            progress.done()
+    for path in written:
         print(path)
     return 0

@@ -33,6 +33,7 @@ from rnnviz.gui.export.figures import (
     render_figure,
     render_widget,
 )
+from rnnviz.gui.export.sweep import CursorSweep
 from rnnviz.gui.panels.registry import DASHBOARD
 from rnnviz.gui.panels.tables import table_rows
 from rnnviz.io.run_export import ExportError, write_csv, write_run_npz
@@ -171,6 +172,15 @@ class ExportController(QObject):
         steps = frame_steps(session.document.sequence.steps, stride)
         if saved.reveal and saved.phase == "backward":
             steps.reverse()
+        if key != DASHBOARD and not saved.reveal:
+            # only the cursor moves: the panel is rendered once, the cursor drawn per frame
+            with self._panel_shown(key) as view, CursorSweep(
+                    view, window.panels[key].cursor, width) as sweep:
+                try:
+                    return export_animation(path, sweep.frame, steps, fps, progress)
+                finally:
+                    session.set_view(saved)
+                    window.redraw_now()
         shown = self._dashboard_renderer() if key == DASHBOARD else self._panel_renderer(key)
         with shown as render:
 

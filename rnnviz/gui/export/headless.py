@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +44,7 @@ def export_views(
     fps: float = 10,
     stride: int = 1,
     skip_empty: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> list[Path]:
     """Write each of ``panels`` (keys of the panel registry, or "dashboard") in each of
     ``formats`` ("png" ``width`` pixels wide, "svg", "pdf", "csv", "gif"/"mp4" animations at
@@ -51,8 +52,10 @@ def export_views(
     ``<panel>.<format>`` (CSV: ``<panel>.csv``, or ``<panel>_<table>.csv`` for each of several
     tables). With ``skip_empty``, panels with nothing to show for this network are left out
     (cell memory without an LSTM, the output without a readout); otherwise asking for one is an
-    ExportError. Returns the files in order.
+    ExportError. ``progress(name, fraction)`` follows each file being written (animations frame
+    by frame). Returns the files in order.
     """
+    report = progress or (lambda _name, _fraction: None)
     formats = [f.lower().lstrip(".") for f in formats]
     panels = [p.lower() for p in panels]
     for kind, given, known in (("format", formats, FORMATS), ("panel", panels, PANELS)):
@@ -73,13 +76,17 @@ def export_views(
                                   "network")
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
+                report(path.name, 0.0)
                 if fmt in _ANIMATION_FORMATS:
-                    controller.export_animation(panel, path, fps, stride, width)
+                    controller.export_animation(
+                        panel, path, fps, stride, width,
+                        lambda f, name=path.name: report(name, f))
                     written.append(path)
                 elif fmt == "png":
                     written += controller.export(panel, path, width)
                 else:
                     written += controller.export(panel, path)
+                report(path.name, 1.0)
     return written
 
 

@@ -32,6 +32,7 @@ class PanelCursor(QGraphicsItem):
         self.step = 0.0
         self._segments: list[tuple[float, float]] = []  # (top, bottom) in scene y
         self._height = (0.0, 0.0)
+        self.suppressed = False  # kept hidden (while an animation draws it itself)
 
     def set_colour(self, colour: str) -> None:
         self.pen.setColor(pg.mkColor(colour))
@@ -42,27 +43,31 @@ class PanelCursor(QGraphicsItem):
         self.step = float(step)
         self.place()
 
-    def place(self, *_args) -> None:
-        """Put the line where ``step`` is now (after a move, a zoom, a new layout)."""
+    def geometry(self, step: float) -> tuple[float, list[tuple[float, float]]] | None:
+        """(scene x, [(top, bottom) per plot]) of the line at ``step`` in the current layout,
+        or None where it is not drawn (outside the time range, nothing laid out)."""
         boxes = [p.getViewBox() for p in self.plots
                  if p.isVisible() and p.scene() is self.scene()]
         boxes = [vb for vb in boxes if vb.width() > 0 and vb.height() > 0]
         if not boxes:
-            self.setVisible(False)
-            return
+            return None
         first = boxes[0]
         lo, hi = first.viewRange()[0]
-        if not lo <= self.step <= hi:
-            self.setVisible(False)
-            return
-        x = first.mapViewToScene(QPointF(self.step, 0.0)).x()
+        if not lo <= step <= hi:
+            return None
+        x = first.mapViewToScene(QPointF(step, 0.0)).x()
         if not math.isfinite(x):
+            return None
+        return x, [(vb.sceneBoundingRect().top(), vb.sceneBoundingRect().bottom())
+                   for vb in boxes]
+
+    def place(self, *_args) -> None:
+        """Put the line where ``step`` is now (after a move, a zoom, a new layout)."""
+        where = None if self.suppressed else self.geometry(self.step)
+        if where is None:
             self.setVisible(False)
             return
-        segments = []
-        for vb in boxes:
-            rect = vb.sceneBoundingRect()
-            segments.append((rect.top(), rect.bottom()))
+        x, segments = where
         height = (min(s[0] for s in segments), max(s[1] for s in segments))
         if segments != self._segments or height != self._height:
             self.prepareGeometryChange()
@@ -77,12 +82,16 @@ class PanelCursor(QGraphicsItem):
         return QRectF(-MARK - 1, top - 1, 2 * MARK + 2, bottom - top + 2)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        if not self._segments:
+        self.draw(painter, self._segments)
+
+    def draw(self, painter: QPainter, segments: list[tuple[float, float]]) -> None:
+        """Draw the line over ``segments`` at x = 0 of ``painter`` (scene y)."""
+        if not segments:
             return
         painter.setPen(self.pen)
-        for top, bottom in self._segments:
+        for top, bottom in segments:
             painter.drawLine(QPointF(0.0, top), QPointF(0.0, bottom))
-        top = self._segments[0][0]
+        top = segments[0][0]
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setBrush(self.pen.color())
         painter.setPen(Qt.PenStyle.NoPen)
