@@ -44,7 +44,39 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--stride", type=int, default=1, help="animation: steps per frame")
     p.add_argument("--quiet", action="store_true",
                    help="no progress on stderr (shown for exports that take a while)")
+    add_figure_arguments(p)
     return p
+
+
+def add_figure_arguments(p: argparse.ArgumentParser) -> None:
+    """``--figure`` and how the figure for a handout is made."""
+    group = p.add_argument_group("a figure for a handout")
+    group.add_argument("--figure", action="store_true",
+                       help="write the image formats (png, svg, pdf) as one figure of the "
+                       "panels, figure.<format>: panel letters, a title, a caption")
+    group.add_argument("--dpi", type=int, default=300, help="figure resolution (PNG)")
+    group.add_argument("--figure-width", type=float, default=7.0,
+                       help="figure width in inches (default 7)")
+    group.add_argument("--title", default="", help="the figure's title")
+    group.add_argument("--caption", help="the caption (default: the model's description)")
+
+
+def handout_options(args: argparse.Namespace):
+    """The figure's options from ``args`` (None without --figure)."""
+    if not args.figure:
+        if args.title or args.caption is not None:
+            raise UsageError("--title and --caption go with --figure")
+        return None
+    from rnnviz.gui.export.handout import MAX_DPI
+
+    if not 36 <= args.dpi <= MAX_DPI:
+        raise UsageError(f"--dpi must lie in 36..{MAX_DPI}")
+    if not 1.0 <= args.figure_width <= 40.0:
+        raise UsageError("--figure-width must lie in 1..40 inches")
+    from rnnviz.gui.export.headless import HandoutOptions
+
+    return HandoutOptions(title=args.title, caption=args.caption, width_in=args.figure_width,
+                          dpi=args.dpi, cursor=args.step is not None)
 
 
 class StderrProgress:
@@ -139,6 +171,7 @@ def run_export(args: argparse.Namespace,
         raise UsageError("--width must lie in 16..16384 pixels")
     if not 0 < args.fps <= 60 or args.stride < 1:
         raise UsageError("--fps must lie in (0, 60] and --stride be at least 1")
+    handout = handout_options(args)
     doc, view = build_document(args)
     out = Path(args.out)
     try:
@@ -169,7 +202,8 @@ def run_export(args: argparse.Namespace,
             panels = args.panels or [s.key for s in PANELS if s.shown]
             written += export_views(session, out, figure_formats, panels, width=args.width,
                                     fps=args.fps, stride=args.stride,
-                                    skip_empty=args.panels is None, progress=progress)
+                                    skip_empty=args.panels is None, progress=progress,
+                                    handout=handout)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     return written

@@ -78,6 +78,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("file.export", "&Export…", "exports.open_export_dialog", "File", ("Ctrl+E",),
       "export a panel, the dashboard or its data", separator=True,
       tip="Save a panel or the dashboard as PNG, SVG, PDF or CSV"),
+    A("file.export_figure", "Export &Figure…", "exports.open_figure_dialog", "File",
+      tip="A figure of chosen panels for a handout: letters, title, caption; PNG, SVG, PDF"),
     A("file.export_animation", "Export &Animation…", "exports.open_animation_dialog", "File",
       ("Ctrl+Shift+E",), "export an animation (GIF / MP4)",
       tip="Save the cursor stepping through the sequence as GIF or MP4"),

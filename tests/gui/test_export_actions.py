@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QProgressDialog
 
 from rnnviz.engine import NetworkConfig
@@ -181,3 +181,33 @@ def test_exports_wait_for_current_results(make_window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: not window.session.stale, timeout=20000)
     (path,) = window.exports.export_csv("input", tmp_path / "input.csv")
     assert path.read_text().splitlines()[1].split(",")[1] == "5.0"
+
+
+def test_a_line_plot_panel_alone_has_no_empty_right_margin(window, controller, tmp_path):
+    from rnnviz.gui.panels.base import RIGHT_GUTTER
+
+    panel = window.panels["gradients"]
+    plot = panel.grad_plot
+    on_screen = plot.getAxis("right").width()
+    assert on_screen == RIGHT_GUTTER  # kept in the window, where heatmaps sit beside it
+    seen = []
+    original = controller._no_empty_margin
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def watch(key):
+        with original(key):
+            seen.append((plot.getAxis("right").isVisible(),
+                         plot.getViewBox().sceneBoundingRect().right(),
+                         panel.plot_widget.width()))
+            yield
+
+    controller._no_empty_margin = watch
+    (path,) = controller.export("gradients", tmp_path / "g.png")
+    visible, right, width = seen[0]
+    assert not visible and width - right < 12  # the data reaches the right edge
+    assert plot.getAxis("right").width() == RIGHT_GUTTER  # and the window is as it was
+    image = QImage(str(path))
+    column = [image.pixelColor(image.width() - 20, y).lightness() for y in range(image.height())]
+    assert min(column) < 200  # something is drawn near the right edge, not empty paper

@@ -75,6 +75,7 @@ class Panel(QWidget):
         self._labels: tuple[str, ...] | None = None
         self._titles: dict[int, str] = {}
         self._headers: dict[int, PlotHeader] = {}
+        self._gutters: list[pg.PlotItem] = []  # plots reserving a colour bar's width
         self._yranges: dict[int, tuple[float, float]] = {}
         # name -> a builder of the table of what is drawn (built only when exported)
         self._tables: dict[str, Callable[[], Table]] = {}
@@ -122,6 +123,7 @@ class Panel(QWidget):
             right.setStyle(showValues=False, tickLength=0)
             right.setWidth(RIGHT_GUTTER)
             right.setPen(pg.mkPen(None))
+            self._gutters.append(plot)
         alarm = pg.InfiniteLine(
             pos=0,
             angle=90,
@@ -159,6 +161,19 @@ class Panel(QWidget):
         action.triggered.disconnect()
         action.setText("View All (reset zoom)")
         action.triggered.connect(self.zoom_reset_requested.emit)
+
+    @property
+    def has_heatmaps(self) -> bool:
+        """Whether any plot of the panel has a colour bar (so line plots keep its room)."""
+        return bool(self.heatmaps)
+
+    def set_gutter(self, on: bool) -> None:
+        """Reserve (True) or drop (False) the colour bar's width at the right of line plots:
+        a picture without heatmaps has no colour bars to line up with."""
+        for plot in self._gutters:
+            if plot in self.time_plots:
+                plot.getAxis("right").setWidth(RIGHT_GUTTER if on else 0)
+                plot.showAxis("right", on)
 
     def reset_zoom(self) -> None:
         """Forget the y ranges set so far, so the next draw fits every plot afresh."""
