@@ -118,6 +118,22 @@ class StderrProgress:
             self._open_line = False
 
 
+MAX_SHOWN_PATH = 100  # longer paths are shortened in messages, which stay one line
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` for a one-line message: its end, if it is longer than MAX_SHOWN_PATH."""
+    text = " ".join(str(path).split())
+    return text if len(text) <= MAX_SHOWN_PATH else "…" + text[-(MAX_SHOWN_PATH - 1):]
+
+
+def os_problem(exc: OSError) -> str:
+    """An OSError as one line: the file (shortened) and what went wrong."""
+    reason = exc.strerror or type(exc).__name__
+    name = exc.filename if exc.filename is not None else None
+    return f"{shown_path(name)}: {reason}" if name is not None else reason
+
+
 def build_document(args: argparse.Namespace):
     """The document to export: from a session, a demo or an input file, then the overrides."""
     from rnnviz.engine import EngineError
@@ -160,6 +176,8 @@ def build_document(args: argparse.Namespace):
             view = replace(view, step=args.step, reveal=False, phase="forward")
     except (FileFormatError, SessionError, EngineError) as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # a name the file system refuses (too long), a missing device
+        raise UsageError(os_problem(exc)) from None
     return doc, view
 
 
@@ -177,7 +195,7 @@ def run_export(args: argparse.Namespace,
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+        raise UsageError(f"cannot create {shown_path(out)}: {exc.strerror}") from None
     from rnnviz.engine import EngineError
     from rnnviz.io.run_export import ExportError, write_run_npz
     from rnnviz.session import Session, SessionError, compute
@@ -206,6 +224,8 @@ def run_export(args: argparse.Namespace,
                                     handout=handout)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(os_problem(exc)) from None
     return written
 
 

@@ -265,3 +265,20 @@ def test_long_exports_show_progress_on_stderr():
     quiet = io.StringIO()
     StderrProgress(quiet, after=60.0)("hidden.gif", 0.5)  # a short export says nothing
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("where", ["out", "input", "session", "weights", "deep out"])
+def test_names_too_long_for_the_file_system_are_one_line(tmp_path, where):
+    long = "x" * 300
+    args = {
+        "out": ("--demo", "sine", "--out", tmp_path / long),
+        "input": ("--input", tmp_path / f"{long}.csv", "--out", tmp_path / "o"),
+        "session": (tmp_path / f"{long}.rnnviz", "--out", tmp_path / "o"),
+        "weights": ("--demo", "sine", "--weights", tmp_path / f"{long}.npz", "--out",
+                    tmp_path / "o"),
+        "deep out": ("--demo", "sine", "--out", tmp_path / ("y/" * 2100)),
+    }[where]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "too long" in result.stderr and len(result.stderr) < 200
