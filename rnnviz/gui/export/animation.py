@@ -101,7 +101,8 @@ def export_animation(
     if suffix == ".gif" and fps > MAX_GIF_FPS:
         raise ExportError(f"{target}: a GIF plays at most {MAX_GIF_FPS:g} fps, got {fps:g}")
     temp = _reserve_temp(target)
-    writer: _Writer = _GifWriter(temp, fps) if suffix == ".gif" else _Mp4Writer(temp, fps)
+    writer: _Writer = (_GifWriter(temp, fps, target) if suffix == ".gif"
+                       else _Mp4Writer(temp, fps, target))
     try:
         first: tuple[int, ...] | None = None
         for done, step in enumerate(steps, start=1):
@@ -258,8 +259,9 @@ class _GifWriter(_Writer):
     """Streams frames into a GIF: one palette (a frame's own only when it needs one), and
     each frame as the rectangle that changed since the one before."""
 
-    def __init__(self, path: Path, fps: float) -> None:
+    def __init__(self, path: Path, fps: float, shown: Path | None = None) -> None:
         self.path = path
+        self.shown = shown or path  # the file name messages give (path is its temporary)
         # GIF delays are hundredths of a second; round to the nearest.
         self.duration_ms = 10 * round(100.0 / fps)
         self.file: Any = None
@@ -298,7 +300,7 @@ class _GifWriter(_Writer):
                             self.duration_ms, local)
             self.previous = frame
         except OSError as exc:
-            raise ExportError(f"{self.path}: cannot write the GIF ({exc.strerror or exc})") \
+            raise ExportError(f"{self.shown}: cannot write the GIF ({exc.strerror or exc})") \
                 from None
 
     @staticmethod
@@ -329,7 +331,7 @@ class _GifWriter(_Writer):
             os.fsync(self.file.fileno())
             self.file.close()
         except OSError as exc:
-            raise ExportError(f"{self.path}: cannot write the GIF ({exc.strerror or exc})") \
+            raise ExportError(f"{self.shown}: cannot write the GIF ({exc.strerror or exc})") \
                 from None
         finally:
             self.file = None
@@ -344,8 +346,9 @@ class _GifWriter(_Writer):
 class _Mp4Writer(_Writer):
     """Streams frames to ffmpeg as they come."""
 
-    def __init__(self, path: Path, fps: float) -> None:
+    def __init__(self, path: Path, fps: float, shown: Path | None = None) -> None:
         self.path = path
+        self.shown = shown or path
         self.fps = fps
         self.encoder: Any = None
 
@@ -367,7 +370,7 @@ class _Mp4Writer(_Writer):
                 self.encoder.send(None)  # starts ffmpeg
             self.encoder.send(np.ascontiguousarray(frame))
         except (OSError, RuntimeError, StopIteration) as exc:
-            raise ExportError(f"{self.path}: cannot write the MP4 ({_first_line(exc)})") from None
+            raise ExportError(f"{self.shown}: cannot write the MP4 ({_first_line(exc)})") from None
 
     def close(self) -> None:
         if self.encoder is None:
@@ -376,7 +379,7 @@ class _Mp4Writer(_Writer):
         try:
             encoder.close()
         except (OSError, RuntimeError, StopIteration) as exc:
-            raise ExportError(f"{self.path}: cannot write the MP4 ({_first_line(exc)})") from None
+            raise ExportError(f"{self.shown}: cannot write the MP4 ({_first_line(exc)})") from None
 
     def abort(self) -> None:
         with contextlib.suppress(Exception):
