@@ -34,3 +34,31 @@ def test_a_full_disk_is_an_error_and_leaves_no_file(tmp_path, fmt):
     assert done.stderr.startswith("rnnviz export: error: ")
     assert ".part" not in done.stderr  # the user's file is named, not a temporary
     assert os.listdir(tmp_path) == []
+
+
+def test_an_encoder_that_says_nothing_about_a_full_disk_is_caught(tmp_path):
+    """ffmpeg reporting "No space left on device" and still exiting 0, leaving a stub."""
+    fake = tmp_path / "ffmpeg"
+    real = subprocess.run([sys.executable, "-c", "import imageio_ffmpeg as f; "
+                           "print(f.get_ffmpeg_exe())"], capture_output=True, text=True).stdout
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'case " $* " in *" -i -"*) ;; *) exec "{real.strip()}" "$@";; esac\n'  # reading: real
+        'for last; do :; done\n'
+        'cat > /dev/null\n'
+        'printf "\\000\\000\\000\\030ftypisom" > "$last"\n'
+        'case " $* " in *"-v quiet"*) ;; '
+        '*) echo "av_interleaved_write_frame(): No space left on device" >&2;; esac\n'
+        "exit 0\n")
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["IMAGEIO_FFMPEG_EXE"] = str(fake)
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnviz", "export", "--demo", "sine", "--format", "mp4",
+         "--panels", "hidden", "--stride", "20", "--out", str(out), "--quiet"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout == "" and done.stderr.count("\n") == 1
+    assert "hidden.mp4" in done.stderr
+    assert os.listdir(out) == []

@@ -365,7 +365,9 @@ class _Mp4Writer(_Writer):
                     pix_fmt_out="yuv420p",
                     quality=_MP4_QUALITY,
                     macro_block_size=MP4_BLOCK,
-                    ffmpeg_log_level="error",
+                    # ffmpeg's own lines would break the one-line message; what went wrong
+                    # is found by reading the file back (see _check_written)
+                    ffmpeg_log_level="quiet",
                 )
                 self.encoder.send(None)  # starts ffmpeg
             self.encoder.send(np.ascontiguousarray(frame))
