@@ -314,8 +314,9 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str]) -> bool:
         """Open files in order: a session replaces the document (asking about unsaved changes
         first), sequences and weights apply to it as undoable edits. False (with a one-line
-        message, the document unchanged) on failure."""
-        return self.files.open_paths(list(paths))
+        message, the document unchanged) on failure. The files are read in a job; this waits
+        for them with the event loop running (File → Open and dropped files do not wait)."""
+        return self.files.open_paths(list(paths), wait=True)
 
     # ---- computing -------------------------------------------------------------------------
     def _set_busy(self, busy: bool) -> None:
