@@ -339,7 +339,11 @@ class MainWindow(QMainWindow):
         if self.session.stale and not self.compute.running:
             self.compute.run_now()
         self.redraw.request(document=True, results=True, view=True)
-        self.redraw.flush()
+        self.dashboard.synchronous = True
+        try:
+            self.redraw.flush()
+        finally:
+            self.dashboard.synchronous = False
 
     def set_banner(self, text: str | None, level: str = "warning") -> None:
         """Show ``text`` in the banner above the plots (None hides it)."""

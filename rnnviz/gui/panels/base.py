@@ -30,7 +30,30 @@ LEFT_AXIS_WIDTH = 56
 # the width a colour bar takes beside a heatmap; line plots reserve it so time axes align
 RIGHT_GUTTER = COLORBAR_WIDTH + COLORBAR_GAP
 MARKER_SIZE = 6
+MAX_LINE_POINTS = 8192  # longer curves are handed to pyqtgraph as per-block minima and maxima
 FEW_POINTS = 40  # a series with fewer finite points than this is drawn with dots too
+
+
+def decimate(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``points`` points of the curve (x, y), x evenly spaced steps: beyond that each
+    block of steps gives its minimum and its maximum, so peaks survive — what pyqtgraph's own
+    peak downsampling draws, without handing it every step. A block with nothing finite
+    stays a gap."""
+    n = len(y)
+    if n <= points:
+        return x, y
+    k = -(-n // (points // 2))
+    blocks = n // k
+    head = np.asarray(y[: blocks * k], dtype=np.float64).reshape(blocks, k)
+    with np.errstate(invalid="ignore"):
+        low, high = np.fmin.reduce(head, axis=1), np.fmax.reduce(head, axis=1)
+    xs = np.asarray(x, dtype=np.float64)[: blocks * k : k]
+    out_x = np.column_stack([xs, xs + (k - 1) / 2]).ravel()
+    out_y = np.column_stack([low, high]).ravel()
+    if blocks * k < n:  # the last steps as they are
+        out_x = np.concatenate([out_x, np.asarray(x[blocks * k:], dtype=np.float64)])
+        out_y = np.concatenate([out_y, np.asarray(y[blocks * k:], dtype=np.float64)])
+    return out_x, out_y
 
 
 class Panel(QWidget):
@@ -314,7 +337,7 @@ class Panel(QWidget):
             item.setData([], [])
             dots = False
         else:
-            item.setData(x, y)
+            item.setData(*decimate(x, y, MAX_LINE_POINTS))
             near = np.zeros_like(finite)
             near[1:] |= finite[:-1]
             near[:-1] |= finite[1:]
@@ -394,6 +417,24 @@ class Panel(QWidget):
         """Draw the selected model's ``results`` as seen through ``view`` (layer, picked
         units, reveal)."""
         raise NotImplementedError
+
+    def prepare(self, results: ModelResults, view: ViewState) -> dict | None:
+        """The heavy part of :meth:`show_results` for a long run — e.g. heatmap pixels —
+        computed off the GUI thread by the dashboard before it draws: pure NumPy on the
+        results, touching no Qt object. None: nothing worth preparing."""
+        return None
+
+    def set_prepared(self, results: ModelResults, view: ViewState, prepared: dict | None) -> None:
+        """What :meth:`prepare` gave for ``results`` and ``view`` (the dashboard hands it over
+        just before :meth:`show_results`)."""
+        self._prepared = (results, view, prepared)
+
+    def prepared(self, results: ModelResults, view: ViewState) -> dict:
+        """What was prepared for exactly these ``results`` and ``view`` (empty otherwise)."""
+        held = getattr(self, "_prepared", None)
+        if held is not None and held[0] is results and held[1] == view and held[2]:
+            return held[2]
+        return {}
 
     def csv_tables(self) -> dict[str, Table]:
         """Exactly the data drawn: name -> (headers, array (rows, len(headers))). Heatmaps

@@ -87,6 +87,12 @@ class GradientsPanel(Panel):
         self.note.setVisible(start >= stop)
         self._tables = {"gradients": partial(lines_table, columns)}
 
+    def prepare(self, results: ModelResults, view: ViewState) -> dict | None:
+        grads = results.grads
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads.hidden_norm, grads.cell_norm, grads.input_norm  # noqa: B018 (kept)
+        return None
+
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         self.grad_plot.showGrid(y=True, alpha=theme.grid_alpha)

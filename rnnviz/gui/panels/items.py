@@ -102,18 +102,27 @@ def reduce_columns(data: np.ndarray, centre: float, columns: int = MAX_IMAGE_COL
                    ) -> np.ndarray:
     """``data`` (rows, n) with n > ``columns`` reduced to at most ``columns`` columns: each
     keeps the value of its block of steps farthest from ``centre`` (the colour scale's middle),
-    so a spike of one step still shows. NaN only where a whole block is NaN."""
+    so a spike of one step still shows; NaN only where a whole block is NaN.
+
+    Two passes of block minimum and maximum over the steps, on the steps-major layout the
+    traces have (``data`` is usually the transpose of a (T, H) trace)."""
     rows, n = data.shape
     k = -(-n // columns)
     blocks = -(-n // k)
-    padded = np.full((rows, blocks * k), np.nan)
-    padded[:, :n] = data
-    padded = padded.reshape(rows, blocks, k)
+    steps_major = data.T  # (n, rows): C-contiguous for a transposed trace
+    whole = (n // k) * k
+    head = steps_major[:whole].reshape(n // k, k, rows)
     with np.errstate(invalid="ignore"):
-        distance = np.abs(padded - centre)
-    distance[np.isnan(distance)] = -1.0
-    pick = distance.argmax(axis=2)[..., None]
-    return np.take_along_axis(padded, pick, axis=2)[..., 0]
+        high = np.fmax.reduce(head, axis=1)
+        low = np.fmin.reduce(head, axis=1)
+        if whole < n:  # the last, shorter block
+            tail = steps_major[whole:]
+            high = np.vstack([high, np.fmax.reduce(tail, axis=0)[None]])
+            low = np.vstack([low, np.fmin.reduce(tail, axis=0)[None]])
+        pick = np.where(np.abs(high - centre) >= np.abs(low - centre), high, low)
+        pick = np.where(np.isnan(high), low, pick)
+    assert pick.shape == (blocks, rows)
+    return np.ascontiguousarray(pick.T)
 
 
 def colour_image(data: np.ndarray, levels: tuple[float, float], table: np.ndarray
@@ -127,6 +136,17 @@ def colour_image(data: np.ndarray, levels: tuple[float, float], table: np.ndarra
         np.clip(x, 0.0, 255.0, out=x)
     x[np.isnan(x)] = NAN_INDEX
     return np.ascontiguousarray(table[x.astype(np.intp)])
+
+
+def heat_pixels(data: np.ndarray, levels: tuple[float, float], table: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(values drawn, their uint32 ARGB pixels) of a heatmap's ``data`` (rows, n) at
+    ``levels`` through ``table``: reduced to :data:`MAX_IMAGE_COLUMNS` columns when wider."""
+    low, high = levels
+    values = data
+    if data.shape[1] > MAX_IMAGE_COLUMNS:
+        values = reduce_columns(data, (low + high) / 2)
+    return values, colour_image(values, (low, high), table)
 
 
 class ColourImage(pg.ImageItem):
@@ -259,11 +279,21 @@ class Heatmap:
         self.bar.axis.setPen(theme.foreground)
         self.bar.axis.setTextPen(theme.foreground)
 
-    def set_levels(self, low: float, high: float) -> None:
+    def set_levels(self, low: float, high: float, recolour: bool = True) -> None:
+        """Fixed colour levels (``recolour``: colour the data shown again; off when new data
+        follows at once)."""
         if tuple(self.bar.levels()) != (low, high):
             self.bar.setLevels((low, high))
             self._label_bar(low, high)
-            self._colour()
+            if recolour:
+                self._colour()
+
+    def show(self, data: np.ndarray, total_steps: int, levels: tuple[float, float],
+             pixels: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """New ``data`` at ``levels``, coloured once (``pixels``: made beforehand at these
+        levels, e.g. off the GUI thread)."""
+        self.set_levels(*levels, recolour=False)
+        self.set_data(data, total_steps, pixels)
 
     def _label_bar(self, low: float, high: float) -> None:
         """Three colour-bar labels (ends and middle): legible however short the heatmap."""
@@ -293,11 +323,8 @@ class Heatmap:
                ) -> tuple[np.ndarray, np.ndarray]:
         """(values drawn, their uint32 ARGB pixels) of ``data`` at ``levels`` (default the
         bar's). Pure NumPy on arrays it is given: safe to call off the GUI thread."""
-        low, high = levels if levels is not None else tuple(self.bar.levels())
-        values = data
-        if data.shape[1] > MAX_IMAGE_COLUMNS:
-            values = reduce_columns(data, (low + high) / 2)
-        return values, colour_image(values, (low, high), self.table)
+        return heat_pixels(data, levels if levels is not None else tuple(self.bar.levels()),
+                           self.table)
 
     def _colour(self) -> None:
         if self.data.ndim == 2 and self.data.shape[1]:
