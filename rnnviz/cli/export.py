@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from rnnviz.cli.common import CELLS, Parser, UsageError, csv_list
 from rnnviz.gui.panels.registry import PANELS, export_targets
@@ -44,7 +47,96 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=1600, help="figure width in pixels (PNG)")
     p.add_argument("--fps", type=float, default=10.0, help="animation frames per second")
     p.add_argument("--stride", type=int, default=1, help="animation: steps per frame")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr (shown for exports that take a while)")
+    add_figure_arguments(p)
     return p
+
+
+def add_figure_arguments(p: argparse.ArgumentParser) -> None:
+    """``--figure`` and how the figure for a handout is made."""
+    group = p.add_argument_group("a figure for a handout")
+    group.add_argument("--figure", action="store_true",
+                       help="write the image formats (png, svg, pdf) as one figure of the "
+                       "panels, figure.<format>: panel letters, a title, a caption")
+    group.add_argument("--dpi", type=int, default=300, help="figure resolution (PNG)")
+    group.add_argument("--figure-width", type=float, default=7.0,
+                       help="figure width in inches (default 7)")
+    group.add_argument("--title", default="", help="the figure's title")
+    group.add_argument("--caption", help="the caption (default: the model's description)")
+
+
+def handout_options(args: argparse.Namespace):
+    """The figure's options from ``args`` (None without --figure)."""
+    if not args.figure:
+        if args.title or args.caption is not None:
+            raise UsageError("--title and --caption go with --figure")
+        return None
+    from rnnviz.gui.export.handout import MAX_DPI
+
+    if not 36 <= args.dpi <= MAX_DPI:
+        raise UsageError(f"--dpi must lie in 36..{MAX_DPI}")
+    if not 1.0 <= args.figure_width <= 40.0:
+        raise UsageError("--figure-width must lie in 1..40 inches")
+    from rnnviz.gui.export.headless import HandoutOptions
+
+    return HandoutOptions(title=args.title, caption=args.caption, width_in=args.figure_width,
+                          dpi=args.dpi, cursor=args.step is not None)
+
+
+class StderrProgress:
+    """Progress of a long export on stderr: nothing for the first ``after`` seconds (most
+    exports are done by then), then "rnnviz export: hidden.gif 40%" for the file being
+    written — rewritten in place on a terminal; otherwise a line as each file starts and, for
+    animations, at each quarter."""
+
+    def __init__(self, stream: TextIO | None = None, after: float = 2.0) -> None:
+        self.stream = stream or sys.stderr
+        self.after = after
+        self.start = time.perf_counter()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._shown: tuple[str, int] | None = None
+        self._open_line = False
+
+    def __call__(self, name: str, fraction: float) -> None:
+        if time.perf_counter() - self.start < self.after:
+            return
+        percent = int(round(100 * fraction))
+        step = percent if self.tty else 25 * (percent // 25)
+        if self._shown == (name, step) or (not self.tty and 0 < fraction and step in (0, 100)):
+            return
+        self._shown = (name, step)
+        text = (f"rnnviz export: {name} {step}%" if self.tty or fraction > 0
+                else f"rnnviz export: writing {name}")
+        if self.tty:
+            self.stream.write("\r" + text.ljust(60))
+            self._open_line = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        """End an in-place line, so what follows starts on a line of its own."""
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_line = False
+
+
+MAX_SHOWN_PATH = 100  # longer paths are shortened in messages, which stay one line
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` for a one-line message: its end, if it is longer than MAX_SHOWN_PATH."""
+    text = " ".join(str(path).split())
+    return text if len(text) <= MAX_SHOWN_PATH else "…" + text[-(MAX_SHOWN_PATH - 1):]
+
+
+def os_problem(exc: OSError) -> str:
+    """An OSError as one line: the file (shortened) and what went wrong."""
+    reason = exc.strerror or type(exc).__name__
+    name = exc.filename if exc.filename is not None else None
+    return f"{shown_path(name)}: {reason}" if name is not None else reason
 
 
 def build_document(args: argparse.Namespace):
@@ -93,6 +185,8 @@ def build_document(args: argparse.Namespace):
             view = replace(view, step=args.step, reveal=False, phase="forward")
     except (FileFormatError, SessionError, EngineError) as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # a name the file system refuses (too long), a missing device
+        raise UsageError(os_problem(exc)) from None
     return doc, view
 
 
@@ -106,18 +200,21 @@ def _comparison(doc, view, cells: list[str], matched: bool):
     return new, replace(view, model=index)
 
 
-def run_export(args: argparse.Namespace) -> list[Path]:
-    """Write every requested format; returns the files written."""
+def run_export(args: argparse.Namespace,
+               progress: StderrProgress | None = None) -> list[Path]:
+    """Write every requested format; returns the files written. ``progress(name, fraction)``
+    follows the files being written."""
     if args.width < 16 or args.width > 16384:
         raise UsageError("--width must lie in 16..16384 pixels")
     if not 0 < args.fps <= 60 or args.stride < 1:
         raise UsageError("--fps must lie in (0, 60] and --stride be at least 1")
+    handout = handout_options(args)
     doc, view = build_document(args)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+        raise UsageError(f"cannot create {shown_path(out)}: {exc.strerror}") from None
     from rnnviz.engine import EngineError
     from rnnviz.io.run_export import ExportError, write_run_npz
     from rnnviz.session import Session, SessionError, compute
@@ -147,20 +244,32 @@ def run_export(args: argparse.Namespace) -> list[Path]:
             if len(doc.models) > 1:
                 from rnnviz.gui.compare.export import export_comparison
 
+                if handout is not None:
+                    raise UsageError("--figure draws one network: leave out --compare "
+                                     "(or export the comparison without --figure)")
                 written += export_comparison(session, out, figure_formats, args.panels,
                                              width=args.width, fps=args.fps,
-                                             stride=args.stride)
+                                             stride=args.stride, progress=progress)
             else:
                 panels = args.panels or [s.key for s in PANELS if s.shown]
                 written += export_views(session, out, figure_formats, panels,
                                         width=args.width, fps=args.fps, stride=args.stride,
-                                        skip_empty=args.panels is None)
+                                        skip_empty=args.panels is None, progress=progress,
+                                        handout=handout)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(os_problem(exc)) from None
     return written
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in run_export(args):
+    progress = None if args.quiet else StderrProgress()
+    try:
+        written = run_export(args, progress)
+    finally:
+        if progress is not None:
+            progress.done()
+    for path in written:
         print(path)
     return 0

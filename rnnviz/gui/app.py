@@ -47,12 +47,19 @@ def install_excepthook() -> None:
 
 
 def run(files: list[str]) -> int:
-    """Open the window and run until it is closed.
+    """Open the window and run until it is closed (exit status 2 and one line on stderr when
+    there is no display to open it on).
 
     The window starts on the "sine" demo; if the last run did not exit cleanly it first offers
     to recover that run's autosave; then ``files`` open in order (a session replaces the
     document, sequences and weights apply to it).
     """
+    from rnnviz.gui.display import HEADLESS_HINT, display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        print(f"rnnviz: {problem}; {HEADLESS_HINT}", file=sys.stderr)
+        return 2
     app = create_app()
     install_excepthook()
     from rnnviz.gui.main_window import MainWindow

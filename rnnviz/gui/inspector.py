@@ -16,6 +16,18 @@ def fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+def step_norm(holder, name: str, values: np.ndarray, k: int | None, t: int) -> float:
+    """``holder.<name>[k, t]`` (a trace's or gradients' cached norms), computed for this one
+    step when the norms of the whole run are not computed yet: the inspector must not compute
+    every step's norm (a long run's) on the GUI thread to show one. Same arithmetic."""
+    cached = vars(holder).get(name)
+    if cached is not None:
+        return float(cached[t] if k is None else cached[k, t])
+    block = values[t:t + 1] if k is None else values[k, t:t + 1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(block, axis=-1)[0])
+
+
 def _norm(v: np.ndarray) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
         return float(np.linalg.norm(v))
@@ -178,12 +190,13 @@ class Inspector(QTreeWidget):
             )
         grads = results.grads
         for k in range(results.config.num_layers):
-            s[f"gh{k}"].setText(1, fmt(grads.hidden_norm[k, t]) if grads_known else HIDDEN_VALUE)
+            s[f"gh{k}"].setText(1, fmt(step_norm(grads, "hidden_norm", grads.hidden, k, t))
+                                if grads_known else HIDDEN_VALUE)
             if f"gc{k}" in s:
-                s[f"gc{k}"].setText(
-                    1, fmt(grads.cell_norm[k, t]) if grads_known else HIDDEN_VALUE
-                )
-        s["gx"].setText(1, fmt(grads.input_norm[t]) if grads_known else HIDDEN_VALUE)
+                s[f"gc{k}"].setText(1, fmt(step_norm(grads, "cell_norm", grads.cell, k, t))
+                                    if grads_known else HIDDEN_VALUE)
+        s["gx"].setText(1, fmt(step_norm(grads, "input_norm", grads.input, None, t))
+                        if grads_known else HIDDEN_VALUE)
         for item, getter in self._vectors.values():
             known = states_known or item.text(0) == "x_t"
             self._fill_group(item, getter, results, t, known)

@@ -77,3 +77,29 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks([docks["model"], docks["inspector"]],
                        [height * LEFT_SPLIT[0] // 100, height * LEFT_SPLIT[1] // 100],
                        Qt.Orientation.Vertical)
+
+
+def make_room(window: QMainWindow, docks: dict[str, QDockWidget], key: str, plot_widget,
+              data_height: int) -> None:
+    """Grow panel ``key`` so that its plot's data area gets ``data_height`` pixels, taking the
+    room from the tallest other dock of its column (never below half that dock's height).
+    Nothing happens when the dock floats or is tabbed or hidden."""
+    dock = docks.get(key)
+    if (dock is None or dock.isFloating() or not dock.isVisible()
+            or window.tabifiedDockWidgets(dock)):
+        return
+    item = getattr(plot_widget, "input_plot", None)
+    vb = item.getViewBox() if item is not None else None
+    have = vb.height() if vb is not None else 0.0
+    if have <= 0 or have >= data_height:
+        return
+    x = dock.geometry().x()
+    column = [d for d in docks.values() if d is not dock and d.isVisible() and not d.isFloating()
+              and abs(d.geometry().x() - x) < 4 and not window.tabifiedDockWidgets(d)]
+    if not column:
+        return
+    donor = max(column, key=lambda d: d.height())
+    extra = min(int(data_height - have) + 4, donor.height() // 2)
+    if extra > 0:
+        window.resizeDocks([dock, donor], [dock.height() + extra, donor.height() - extra],
+                           Qt.Orientation.Vertical)

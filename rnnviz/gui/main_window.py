@@ -11,8 +11,8 @@ most once per frame.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QActionGroup, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.gui.actions import build_actions, shortcut_rows
+from rnnviz.gui.actions import build_actions
 from rnnviz.gui.editing import install as install_editing
 from rnnviz.gui.export.controller import ExportController, add_context_actions
 from rnnviz.gui.features import install_features
 from rnnviz.gui.files import FileController
 from rnnviz.gui.inspector import Inspector
-from rnnviz.gui.layout import arrange_default
+from rnnviz.gui.layout import arrange_default, make_room
 from rnnviz.gui.model_panel import ModelPanel
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.registry import PANELS
@@ -40,18 +40,28 @@ from rnnviz.gui.redraw import Dashboard, RedrawScheduler
 from rnnviz.gui.runner import JobRunner
 from rnnviz.gui.scheduler import ComputeScheduler
 from rnnviz.gui.settings import LAYOUT_VERSION, WindowSettings
-from rnnviz.gui.theme import Theme, apply_global, apply_palette, current_theme
+from rnnviz.gui.shortcuts_dialog import ShortcutsDialog
+from rnnviz.gui.theme import DARK, LIGHT, Theme, apply_global, apply_palette, current_theme
+from rnnviz.gui.time_axis import TimeLink
 from rnnviz.gui.transport import Player, TransportBar
 from rnnviz.gui.undo import Editor
 from rnnviz.session import Results, Session, ViewState
 from rnnviz.session.demos import load_demo
 
 DEFAULT_SIZE = (1280, 800)
+THEMES: dict[str, Theme | None] = {"system": None, "light": LIGHT, "dark": DARK}
+THEME_TEXT = {"system": "&System", "light": "&Light", "dark": "&Dark"}
 STATUS_MS = 6000
 _BANNER_STYLE = {
     "error": "background:#c62828; color:white; padding:5px 10px; font-weight:bold;",
     "warning": "background:#f0a020; color:black; padding:5px 10px; font-weight:bold;",
 }
+
+
+def dock_title(title: str) -> str:
+    """``title`` as a dock's window title: dock title bars read "&" as a mnemonic marker (and
+    dropped it: "Input  target"), so it is doubled."""
+    return title.replace("&", "&&")
 
 
 class MainWindow(QMainWindow):
@@ -74,10 +84,16 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.session = session if session is not None else Session(load_demo("sine"))
-        self.theme = theme or current_theme()
-        self._theme_forced = theme is not None
-        apply_global(self.theme)
         self.settings = WindowSettings(settings)
+        # View → Theme: "system" follows the OS (or RNNVIZ_THEME); a theme given here wins
+        self.theme_choice = str(self.settings.value("view/theme", "system", str))
+        if self.theme_choice not in THEMES:
+            self.theme_choice = "system"
+        self.theme = theme or THEMES[self.theme_choice] or current_theme()
+        self._theme_forced = theme is not None or self.theme_choice != "system"
+        apply_global(self.theme)
+        if theme is None and self.theme_choice != "system":
+            apply_palette(self.theme)
         self.setWindowTitle("rnnviz")
         # The window itself takes the focus, so stepping keys work before anything is clicked.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -92,10 +108,14 @@ class MainWindow(QMainWindow):
         for spec in PANELS:
             panel = spec.load()(self.theme)
             panel.hovered.connect(self.show_message)
+            panel.zoom_reset_requested.connect(self.reset_zoom)
             self.panels[spec.key] = panel
         self.input_plot = self.panels["input"].input_plot
+        self.time_link = TimeLink(self)
+        self.time_link.set_steps(self.session.document.sequence.steps)
         for panel in self.panels.values():
-            panel.link_x(self.input_plot)
+            panel.link_x(self.time_link)
+        self.panels["input"].needs_height.connect(self._input_needs_height)
         hidden = self.panels["hidden"]
         hidden.view_requested.connect(lambda changes: self.session.set_view(**changes))
         hidden.message.connect(self.show_message)
@@ -106,6 +126,8 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector()
         self.player = Player(self.session, self)
         self.transport = TransportBar(self.session, self.player)
+        self.transport.zoom_button.clicked.connect(self.reset_zoom)
+        self.transport.paint_icons(self.theme.foreground)
 
         self._build_bars()
         self._build_status_bar()
@@ -119,6 +141,8 @@ class MainWindow(QMainWindow):
         self.compute.failed.connect(self._compute_failed)
         self.dashboard = Dashboard(self)
         self.redraw = RedrawScheduler(self.dashboard.redraw, self)
+        # playback refreshes the inspector sparingly; stopping shows the final numbers
+        self.player.playing_changed.connect(lambda _on: self.redraw.request(view=True))
 
         # The controllers behind the commands, then the commands themselves.
         self.editing = install_editing(self)
@@ -178,8 +202,9 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
 
     def add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
-        """A dock for ``widget``, saved and restored with the layout as ``dock_<key>``."""
-        dock = QDockWidget(title.replace("&", "&&"), self)  # "&" is a mnemonic in titles
+        """A dock for ``widget``, saved and restored with the layout as ``dock_<key>``.
+        ``title`` is plain text (see :meth:`set_dock_title`)."""
+        dock = QDockWidget(dock_title(title), self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
         dock.setFeatures(
@@ -190,6 +215,10 @@ class MainWindow(QMainWindow):
         dock.toggleViewAction().setText(title.replace("&", "&&"))
         self.docks[key] = dock
         return dock
+
+    def set_dock_title(self, key: str, title: str) -> None:
+        """Set a dock's title (plain text: an "&" is shown as itself)."""
+        self.docks[key].setWindowTitle(dock_title(title))
 
     def _build_docks(self) -> None:
         self.add_dock("model", "Model", self.model_panel)
@@ -224,7 +253,8 @@ class MainWindow(QMainWindow):
 
     # ---- commands (see rnnviz.gui.actions) -------------------------------------------------
     def _step_by(self, delta: int) -> None:
-        self.session.set_view(step=self.session.view.step + delta)
+        # in reveal mode the steps go on into the backward sweep, and back
+        self.transport.move(delta)
 
     def step_by_one(self) -> None:
         self._step_by(1)
@@ -239,10 +269,11 @@ class MainWindow(QMainWindow):
         self._step_by(-10)
 
     def first_step(self) -> None:
-        self.session.set_view(step=0)
+        self.transport.go(0)
 
     def last_step(self) -> None:
-        self.session.set_view(step=self.session.document.sequence.steps - 1)
+        """End: the last step; in reveal mode the end of the backward sweep (all shown)."""
+        self.transport.go(-1)
 
     def set_reveal(self, on: bool) -> None:
         self.session.set_view(reveal=on, phase="forward")
@@ -262,7 +293,10 @@ class MainWindow(QMainWindow):
 
     def _document_changed(self, doc) -> None:
         self.model_panel.show_document(doc)
-        self.redraw.request(document=True)
+        if self.compute.computes_at_once(doc):
+            self.redraw.mark(document=True)  # drawn with its results, a moment from now
+        else:
+            self.redraw.request(document=True)  # the input now; results when the job is done
         self.compute.request()
 
     def _results_changed(self, results: Results) -> None:
@@ -280,8 +314,9 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str]) -> bool:
         """Open files in order: a session replaces the document (asking about unsaved changes
         first), sequences and weights apply to it as undoable edits. False (with a one-line
-        message, the document unchanged) on failure."""
-        return self.files.open_paths(list(paths))
+        message, the document unchanged) on failure. The files are read in a job; this waits
+        for them with the event loop running (File → Open and dropped files do not wait)."""
+        return self.files.open_paths(list(paths), wait=True)
 
     # ---- computing -------------------------------------------------------------------------
     def _set_busy(self, busy: bool) -> None:
@@ -294,6 +329,7 @@ class MainWindow(QMainWindow):
         self.show_message("computation cancelled; the plots show the previous results")
 
     def _compute_failed(self, message: str) -> None:
+        self.redraw.request(document=True)  # the edit shows, with the last results
         self.show_message(message)
         self.set_banner(message[:1].upper() + message[1:], "warning")
 
@@ -303,7 +339,11 @@ class MainWindow(QMainWindow):
         if self.session.stale and not self.compute.running:
             self.compute.run_now()
         self.redraw.request(document=True, results=True, view=True)
-        self.redraw.flush()
+        self.dashboard.synchronous = True
+        try:
+            self.redraw.flush()
+        finally:
+            self.dashboard.synchronous = False
 
     def set_banner(self, text: str | None, level: str = "warning") -> None:
         """Show ``text`` in the banner above the plots (None hides it)."""
@@ -320,14 +360,51 @@ class MainWindow(QMainWindow):
 
     # ---- layout, theme, help ---------------------------------------------------------------
     def reset_layout(self) -> None:
-        """Put every panel back where it starts and forget the saved layout."""
+        """Put every panel back where it starts, with its full range, and forget the saved
+        layout."""
         self.restoreState(self._default_state, LAYOUT_VERSION)
         arrange_default(self, self.docks)
         self.settings.forget_layout()
+        self.reset_zoom()
+
+    def _input_needs_height(self, pixels: int) -> None:
+        # after the layout has settled on the new content
+        QTimer.singleShot(0, lambda: make_room(self, self.docks, "input", self.panels["input"],
+                                               pixels))
+
+    def reset_zoom(self) -> None:
+        """View → Reset zoom: every panel shows every step again, its y range fitted to the
+        data (linked panels stay linked: they share one time range)."""
+        self.time_link.set_steps(self.session.document.sequence.steps)
+        for panel in self.panels.values():
+            panel.reset_zoom()
+        self.dashboard.forget()
+        self.redraw.request(document=True, results=True, view=True)
 
     def _scheme_changed(self, *_args) -> None:
         if not self._theme_forced:
             self.apply_theme(current_theme())
+
+    def fill_theme_menu(self, menu: QMenu) -> None:
+        """View → Theme: System (the OS setting), Light, Dark; the choice is remembered."""
+        menu.clear()
+        group = QActionGroup(menu)
+        for choice, text in THEME_TEXT.items():
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(choice == self.theme_choice)
+            action.setData(choice)
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme_choice(c))
+
+    def set_theme_choice(self, choice: str) -> None:
+        """Use the "system", "light" or "dark" theme from now on (and at the next start)."""
+        if choice not in THEMES:
+            raise ValueError(f"unknown theme {choice!r}; choose from {', '.join(THEMES)}")
+        self.theme_choice = choice
+        self._theme_forced = choice != "system"
+        self.settings.set_value("view/theme", choice)
+        self.apply_theme(THEMES[choice] or current_theme())
 
     def apply_theme(self, theme: Theme) -> None:
         """Switch colours (plots, colormaps, widget palette) to ``theme``."""
@@ -336,22 +413,13 @@ class MainWindow(QMainWindow):
         apply_palette(theme)
         for panel in self.panels.values():
             panel.apply_theme(theme)
-        self.redraw.request(results=True)
+        self.transport.paint_icons(theme.foreground)
+        self.dashboard.forget()
+        self.redraw.request(document=True, results=True, view=True)
 
-    def show_shortcuts(self) -> QMessageBox:
+    def show_shortcuts(self) -> ShortcutsDialog:
         """Help → Keyboard shortcuts (F1): every key of the action registry."""
-        rows = "".join(
-            f"<tr><td style='white-space:nowrap; padding-right:14px'><b>{keys}</b></td>"
-            f"<td>{what}</td></tr>"
-            for keys, what in shortcut_rows()
-        )
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "Keyboard shortcuts",
-            f"<table>{rows}</table><p>Plain keys (arrows, Space, R) do nothing while a text "
-            "field or number box has the focus.</p>",
-            parent=self,
-        )
+        box = ShortcutsDialog(self)
         box.open()
         self.shortcuts_box = box
         return box

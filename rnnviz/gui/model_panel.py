@@ -7,6 +7,8 @@ once. Invalid combinations become a one-line message.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,6 +35,52 @@ LOSSES = (("mean squared error", "mse"), ("cross-entropy", "ce"), ("none (Σ h_T
 WHERES = (("every step", "all"), ("last step only", "last"))
 SLIDER_MAX = 3.0  # the slider covers 0..3; the spin box goes further
 SLIDER_STEPS = 300
+OFF = "off"  # what a setting's number box shows while its check box is off
+SCALE_RANGE = (0.0, 1000.0)
+FORGET_RANGE = (-100.0, 100.0)
+DEFAULT_SCALE = 1.0
+DEFAULT_FORGET = 4.0  # f_t ≈ σ(4) ≈ 0.98: the setting that lets an untrained LSTM remember
+FORGET_TIP = ("The forget gate's bias b_f. At the start f_t ≈ σ(b_f): the initialiser's small "
+              "biases give f_t ≈ 0.5, so an untrained LSTM forgets within a few steps and its "
+              "gradients vanish; b_f ≈ 4 gives f_t ≈ 0.98, so c_t and its gradients last "
+              "(Gers et al. 2000, Jozefowicz et al. 2015).")
+
+
+def forget_note(config) -> str:
+    """What the forget bias does for this LSTM, in one or two lines (empty for other cells)."""
+    if config.cell != "lstm":
+        return ""
+    bias = config.forget_bias
+    if bias is None or bias < 2.0:
+        shown = "off" if bias is None else f"{bias:g}"
+        return (f"Forget bias {shown}: f_t starts near {_sigmoid(bias or 0.0):.2f}, so this "
+                "LSTM forgets within a few steps and gradients from far steps vanish. Set it "
+                "near 4 (f_t ≈ 0.98) to see it remember.")
+    return (f"Forget bias {bias:g}: f_t starts near {_sigmoid(bias):.2f}, so c_t — and the "
+            "gradient through it — lasts many steps.")
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _show_setting(spin: QDoubleSpinBox, limits: tuple[float, float], value: float | None,
+                  step: float) -> None:
+    """Show ``value`` in ``spin``, or "off" (no stale number from an earlier document) when
+    the setting is not used: one step below the range, shown as its special text."""
+    low, high = limits
+    if value is None:
+        spin.setRange(low - step, high)
+        spin.setSpecialValueText(OFF)
+        spin.setValue(low - step)
+    else:
+        spin.setSpecialValueText("")
+        spin.setRange(low, high)
+        spin.setValue(value)
+
+
+def _setting_value(spin: QDoubleSpinBox, limits: tuple[float, float]) -> float | None:
+    return None if spin.value() < limits[0] else spin.value()
 
 
 def _combo(items) -> QComboBox:
@@ -72,18 +120,20 @@ class ModelPanel(QWidget):
         self.scale_on = QCheckBox("spectral radius")
         self.scale_on.setToolTip("Rescale every W_hh so its spectral radius is this value")
         self.scale = QDoubleSpinBox()
-        self.scale.setRange(0.0, 1000.0)
+        self.scale.setRange(*SCALE_RANGE)
         self.scale.setDecimals(2)
         self.scale.setSingleStep(0.05)
-        self.scale.setValue(1.0)
+        self.scale.setValue(DEFAULT_SCALE)
         self.scale_slider = QSlider(Qt.Orientation.Horizontal)
         self.scale_slider.setRange(1, SLIDER_STEPS)
         self.scale_slider.setToolTip("Slide to watch gradients vanish (< 1) or explode (> 1)")
         self.forget_on = QCheckBox("forget bias")
+        self.forget_on.setToolTip(FORGET_TIP)
         self.forget = QDoubleSpinBox()
-        self.forget.setRange(-100.0, 100.0)
+        self.forget.setRange(*FORGET_RANGE)
         self.forget.setSingleStep(0.5)
-        self.forget.setValue(1.0)
+        self.forget.setValue(DEFAULT_FORGET)
+        self.forget.setToolTip(FORGET_TIP)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.readout = _combo(READOUTS)
@@ -108,6 +158,11 @@ class ModelPanel(QWidget):
         forget_row.addWidget(self.forget_on)
         forget_row.addWidget(self.forget, 1)
         form.addRow("LSTM", forget_row)
+        self.forget_note = QLabel()
+        self.forget_note.setWordWrap(True)
+        self.forget_note.setToolTip(FORGET_TIP)
+        self.forget_note.setStyleSheet("color: palette(placeholder-text);")
+        form.addRow("", self.forget_note)
         form.addRow("Seed", self.seed)
         form.addRow("Readout", self.readout)
         form.addRow("Loss", self.loss)
@@ -130,8 +185,10 @@ class ModelPanel(QWidget):
         self.scale.valueChanged.connect(self._scale_spin_changed)
         self.scale_slider.valueChanged.connect(self._scale_slider_changed)
         self.scale_slider.sliderReleased.connect(self._seal)
-        self.scale_on.toggled.connect(lambda _=False: self.apply())
-        self.forget_on.toggled.connect(lambda _=False: self.apply())
+        self.scale_on.toggled.connect(lambda on: self._switched(self.scale, SCALE_RANGE,
+                                                                DEFAULT_SCALE, on))
+        self.forget_on.toggled.connect(lambda on: self._switched(self.forget, FORGET_RANGE,
+                                                                 DEFAULT_FORGET, on))
         self.show_document(session.document)
 
     # ---- document -> widgets ---------------------------------------------------------------
@@ -167,12 +224,12 @@ class ModelPanel(QWidget):
             self.layers.setValue(cfg.num_layers)
             _select(self.init, cfg.init)
             self.scale_on.setChecked(cfg.recurrent_scale is not None)
-            if cfg.recurrent_scale is not None:
-                self.scale.setValue(cfg.recurrent_scale)
-            self.scale_slider.setValue(self._slider_pos(self.scale.value()))
-            self.forget_on.setChecked(cfg.forget_bias is not None)
-            if cfg.forget_bias is not None:
-                self.forget.setValue(cfg.forget_bias)
+            _show_setting(self.scale, SCALE_RANGE, cfg.recurrent_scale,
+                          self.scale.singleStep())
+            self.scale_slider.setValue(self._slider_pos(cfg.recurrent_scale or DEFAULT_SCALE))
+            lstm_bias = cfg.forget_bias if cfg.cell == "lstm" else None
+            self.forget_on.setChecked(lstm_bias is not None)
+            _show_setting(self.forget, FORGET_RANGE, lstm_bias, self.forget.singleStep())
             self.seed.setValue(min(cfg.seed, self.seed.maximum()))
             _select(self.readout, cfg.readout)
             _select(self.loss, task.loss)
@@ -191,8 +248,10 @@ class ModelPanel(QWidget):
             "hidden_size": self.hidden.value(),
             "num_layers": self.layers.value(),
             "init": self.init.currentData(),
-            "recurrent_scale": self.scale.value() if self.scale_on.isChecked() else None,
-            "forget_bias": self.forget.value() if self.forget_on.isChecked() and lstm else None,
+            "recurrent_scale": (_setting_value(self.scale, SCALE_RANGE)
+                                if self.scale_on.isChecked() else None),
+            "forget_bias": (_setting_value(self.forget, FORGET_RANGE)
+                            if self.forget_on.isChecked() and lstm else None),
             "seed": self.seed.value(),
             "readout": self.readout.currentData(),
         }
@@ -208,6 +267,9 @@ class ModelPanel(QWidget):
             item = self.loss.model().item(k)
             item.setEnabled(has_targets or self.loss.itemData(k) == "none")
         self.readout.setEnabled(model.config.output_size is not None)
+        note = forget_note(model.config)
+        self.forget_note.setText(note)
+        self.forget_note.setVisible(bool(note))
         self.where.setEnabled(doc.task.loss != "none")
         cfg = model.config
         out = "no readout" if cfg.output_size is None else f"readout → {cfg.output_size}"
@@ -222,8 +284,20 @@ class ModelPanel(QWidget):
         return max(1, min(SLIDER_STEPS, round(value / SLIDER_MAX * SLIDER_STEPS)))
 
     # ---- widgets -> document ---------------------------------------------------------------
+    def _switched(self, spin: QDoubleSpinBox, limits: tuple[float, float], default: float,
+                  on: bool) -> None:
+        """A setting's check box: on shows (and applies) a sensible value, off shows "off"."""
+        with QSignalBlocker(spin):
+            _show_setting(spin, limits, default if on else None, spin.singleStep())
+        if spin is self.scale:
+            with QSignalBlocker(self.scale_slider):
+                self.scale_slider.setValue(self._slider_pos(default))
+        self.apply()
+
     def _scale_slider_changed(self, pos: int) -> None:
         with QSignalBlocker(self.scale):
+            if not self.scale_on.isChecked():
+                return
             self.scale.setValue(pos * SLIDER_MAX / SLIDER_STEPS)
         self.apply(merge="scale")
 

@@ -17,9 +17,17 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer
 
 from rnnviz.engine import GATE_NAMES
+from rnnviz.jobs import FunctionJob
 from rnnviz.session import ModelResults, ViewState
 
 FRAME_MS = 16.0
+# While playing, the inspector (a full repaint of its tree) refreshes at most this often; every
+# number is there again the moment playback stops.
+PLAYING_INSPECTOR_S = 0.1
+# Runs whose shown layer has more values than this (steps × hidden) are prepared for drawing
+# (heatmap pixels, norms) in a job first: done on the GUI thread it stalled the window.
+PREPARE_OFF_THREAD = 2_000_000
+PREPARE_SLOT = "draw"
 
 
 def nonfinite_message(results: ModelResults) -> str:
@@ -33,6 +41,16 @@ def nonfinite_message(results: ModelResults) -> str:
     else:
         where = f"Gradients became NaN/Inf at step {step}"
     return f"{where} — lower the recurrent scale (Model panel → W_hh scale)"
+
+
+def gates_title(results: ModelResults, view: ViewState) -> str:
+    """The Gates dock's title: the cell's gates and, in a stacked network, which layer (the
+    one the hidden-state panel's selector shows)."""
+    cfg = results.config
+    title = f"Gates — {cfg.cell}: {', '.join(GATE_NAMES[cfg.cell])}"
+    if cfg.num_layers > 1:
+        title += f" — layer {view.layer} of 0…{cfg.num_layers - 1} (as Hidden state's)"
+    return title
 
 
 class RedrawScheduler(QObject):
@@ -54,6 +72,11 @@ class RedrawScheduler(QObject):
     @property
     def pending(self) -> bool:
         return self._document_dirty or self._results_dirty or self._view_dirty
+
+    def mark(self, *, document: bool = False) -> None:
+        """Note that the document changed without drawing for it now: the results that follow
+        at once draw it too (one redraw, one paint, instead of two a frame apart)."""
+        self._document_dirty |= document
 
     def request(self, *, document: bool = False, results: bool = False,
                 view: bool = False) -> None:
@@ -85,6 +108,15 @@ class Dashboard:
         self._drawn_key: tuple = ()
         self._drawn_steps = -1
         self._drawn_labels: tuple[str, ...] | None = None
+        self._inspected = -1e9
+        # draw everything now, on this thread (exports and tests: what is drawn is current)
+        self.synchronous = False
+        self._queue: list = []  # panels still to draw, one per event loop turn
+        self._queue_timer = QTimer(window)  # dies with the window, as its panels do
+        self._queue_timer.setSingleShot(True)
+        self._queue_timer.timeout.connect(self._draw_queued)
+        self._preparing: tuple | None = None  # (results, key) a job is preparing
+        self._prepared: tuple | None = None  # (results, key, {panel key: prepared})
 
     @staticmethod
     def data_key(view: ViewState, steps: int) -> tuple:
@@ -110,33 +142,101 @@ class Dashboard:
         steps = results.sequence.steps
         key = self.data_key(view, steps)
         if results is not self.drawn or key != self._drawn_key:
-            self.draw_results(results, view)
-            self.drawn, self._drawn_key = results, key
+            big = self._big(results) and not self.synchronous
+            if big and not self._ready(results, key):
+                self._prepare(results, view, key)  # drawn when the job is done
+            else:
+                self._hand_over(results, view, key)
+                self.draw_results(results, view, one_at_a_time=big)
+                self.drawn, self._drawn_key = results, key
         for panel in w.panels.values():
             panel.set_cursor(view.step)
-        w.inspector.show_step(results, view)
+        now = time.perf_counter()
+        if not w.player.playing or now - self._inspected >= PLAYING_INSPECTOR_S:
+            self._inspected = now
+            w.inspector.show_step(results, view)
         w.transport.show_view(view)
         reveal = w.actions["view.reveal"]
         with QSignalBlocker(reveal):
             reveal.setChecked(view.reveal)
 
-    def draw_results(self, results: ModelResults, view: ViewState) -> None:
+    def _draw_queued(self) -> None:
+        if not self._queue:
+            return
+        panel, results, view = self._queue.pop(0)
+        if results is self.drawn:  # not overtaken by newer results meanwhile
+            panel.show_results(results, view)
+            panel.set_alarm(results.nonfinite_step)
+        if self._queue:
+            self._queue_timer.start(0)
+
+    # ---- long runs: prepared off the GUI thread ---------------------------------------------
+    @staticmethod
+    def _big(results: ModelResults) -> bool:
+        return results.sequence.steps * results.config.hidden_size > PREPARE_OFF_THREAD
+
+    def _ready(self, results: ModelResults, key: tuple) -> bool:
+        held = self._prepared
+        return held is not None and held[0] is results and held[1] == key
+
+    def _prepare(self, results: ModelResults, view: ViewState, key: tuple) -> None:
+        if self._preparing is not None and self._preparing[0] is results \
+                and self._preparing[1] == key:
+            return  # under way
+        w = self.window
+        panels = dict(w.panels)
+        self._preparing = (results, key)
+
+        def work(ctx) -> dict:
+            out = {}
+            for k, (name, panel) in enumerate(panels.items()):
+                ctx.progress(k / len(panels), f"preparing {name}")
+                out[name] = panel.prepare(results, view)
+            return out
+
+        def done(prepared: dict) -> None:
+            self._preparing = None
+            self._prepared = (results, key, prepared)
+            w.redraw.request(results=True)
+
+        def failed(message: str) -> None:
+            self._preparing = None
+            w.show_message(f"cannot draw the results: {message}")
+
+        w.runner.start(PREPARE_SLOT, FunctionJob("preparing the plots", work), done=done,
+                       failed=failed)
+
+    def _hand_over(self, results: ModelResults, view: ViewState, key: tuple) -> None:
+        held = self._prepared
+        prepared = held[2] if held is not None and held[0] is results and held[1] == key else {}
+        for name, panel in self.window.panels.items():
+            panel.set_prepared(results, view, prepared.get(name))
+
+    def draw_results(self, results: ModelResults, view: ViewState,
+                     one_at_a_time: bool = False) -> None:
+        """Draw ``results`` into every panel; ``one_at_a_time`` (a long run): a panel per turn
+        of the event loop, so that drawing and painting them never hold it long."""
         w = self.window
         seq = results.sequence
         if seq.labels != self._drawn_labels:
             self._drawn_labels = seq.labels
             for panel in w.panels.values():
                 panel.set_time_labels(seq.labels)
-        for panel in w.panels.values():
+        panels = list(w.panels.values())
+        self._queue = []
+        if one_at_a_time:
+            first, self._queue = panels[:1], [(p, results, view) for p in panels[1:]]
+            self._queue_timer.start(0)
+        else:
+            first = panels
+        for panel in first:
             panel.show_results(results, view)
             panel.set_alarm(results.nonfinite_step)
         if seq.steps != self._drawn_steps:
+            # a new length: show all of it (a zoom into the old one no longer means anything)
             self._drawn_steps = seq.steps
-            vb = w.input_plot.getViewBox()
-            vb.setLimits(xMin=-0.5 - seq.steps * 0.05, xMax=seq.steps - 0.5 + seq.steps * 0.05)
-            w.input_plot.setXRange(-0.5, seq.steps - 0.5, padding=0)
-        cell = results.config.cell
-        w.docks["gates"].setWindowTitle(f"Gates — {cell}: {', '.join(GATE_NAMES[cell])}")
+            w.time_link.set_steps(seq.steps)
+        w.set_dock_title("gates", gates_title(results, view))
         if results.nonfinite_step is not None:
             w.set_banner(nonfinite_message(results), "error")
         else:

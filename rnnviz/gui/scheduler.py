@@ -53,6 +53,11 @@ class ComputeScheduler(QObject):
     def running(self) -> bool:
         return self.runner.running(SLOT)
 
+    def computes_at_once(self, doc: Document) -> bool:
+        """Whether ``doc`` is computed on the GUI thread as soon as the event loop is free
+        (then its results follow within the same frame)."""
+        return work_units(doc) <= self.sync_limit
+
     def request(self) -> None:
         """The document changed: compute as soon as the event loop is free."""
         if not self._timer.isActive():
@@ -75,7 +80,7 @@ class ComputeScheduler(QObject):
             self._timer.start(RETRY_MS)
             return
         previous = session.previous_results
-        if work_units(doc) <= self.sync_limit:
+        if self.computes_at_once(doc):
             try:
                 session.accept(compute(doc, previous=previous))
             except (EngineError, SessionError, ValueError, FloatingPointError) as exc:

@@ -1,7 +1,8 @@
 """Light and dark themes: pyqtgraph colours and colormaps that follow the OS colour scheme.
 
-The scheme comes from ``QStyleHints.colorScheme()``; the environment variable ``RNNVIZ_THEME``
-("light" or "dark") overrides it, e.g. for screenshots.
+View → Theme chooses System, Light or Dark (remembered). System means the OS setting
+(``QStyleHints.colorScheme()``), which the environment variable ``RNNVIZ_THEME`` ("light" or
+"dark") overrides, e.g. for screenshots.
 """
 
 from __future__ import annotations
@@ -132,4 +133,8 @@ def apply_palette(theme: Theme) -> None:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
     elif not theme.dark and is_dark:
-        app.setPalette(app.style().standardPalette())
+        from PySide6.QtWidgets import QStyleFactory
+
+        # Fusion's own palette is light whatever the platform's colour scheme
+        app.setStyle("Fusion")
+        app.setPalette(QStyleFactory.create("Fusion").standardPalette())

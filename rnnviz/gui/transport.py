@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QSlider,
     QSpinBox,
-    QStyle,
     QToolButton,
     QWidget,
 )
@@ -24,22 +24,100 @@ from PySide6.QtWidgets import (
 from rnnviz.session import Session, ViewState
 
 MIN_INTERVAL_MS = 16  # one frame; faster speeds advance several steps per tick
-_SP = QStyle.StandardPixmap
+ICON_SIZE = 16
+ICONS = ("first", "back", "play", "pause", "forward", "last")
+
+
+def transport_icon(kind: str, colour: QColor, size: int = ICON_SIZE, ratio: float = 2.0) -> QIcon:
+    """A transport button's icon (one of :data:`ICONS`) drawn in ``colour``: the style's own
+    media icons are black whatever the palette, invisible on a dark theme's buttons."""
+    pixmap = QPixmap(round(size * ratio), round(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(colour)
+    s = float(size)
+    top, bottom, mid = s * 0.2, s * 0.8, s * 0.5
+
+    def right(x0: float, x1: float) -> None:  # a triangle pointing right
+        p.drawPolygon(QPolygonF([QPointF(x0, top), QPointF(x1, mid), QPointF(x0, bottom)]))
+
+    def left(x0: float, x1: float) -> None:
+        p.drawPolygon(QPolygonF([QPointF(x1, top), QPointF(x0, mid), QPointF(x1, bottom)]))
+
+    bar = s * 0.12
+    if kind == "play":
+        right(s * 0.3, s * 0.8)
+    elif kind == "pause":
+        p.drawRect(QRectF(s * 0.28, top, bar * 1.3, bottom - top))
+        p.drawRect(QRectF(s * 0.56, top, bar * 1.3, bottom - top))
+    elif kind == "forward":
+        right(s * 0.12, s * 0.5)
+        right(s * 0.5, s * 0.88)
+    elif kind == "back":
+        left(s * 0.12, s * 0.5)
+        left(s * 0.5, s * 0.88)
+    elif kind == "last":
+        right(s * 0.18, s * 0.68)
+        p.drawRect(QRectF(s * 0.7, top, bar, bottom - top))
+    elif kind == "first":
+        p.drawRect(QRectF(s * 0.18, top, bar, bottom - top))
+        left(s * 0.32, s * 0.82)
+    else:
+        p.end()
+        raise ValueError(f"unknown transport icon {kind!r}")
+    p.end()
+    return QIcon(pixmap)
+
+
+def reveal_position(view: ViewState, steps: int) -> int:
+    """Where ``view`` is on reveal mode's timeline of 2·steps positions: the forward pass
+    (position t = step t, states up to t drawn), then the backward sweep (position
+    2·steps − 1 − t = gradients from the last step back to t drawn)."""
+    if view.phase == "backward":
+        return 2 * steps - 1 - view.step
+    return view.step
+
+
+def at_reveal_position(view: ViewState, steps: int, position: int) -> ViewState:
+    """``view`` moved to ``position`` of reveal mode's timeline (clamped to it)."""
+    position = min(max(int(position), 0), 2 * steps - 1)
+    if position < steps:
+        return replace(view, step=position, phase="forward")
+    return replace(view, step=2 * steps - 1 - position, phase="backward")
+
+
+def moved_view(view: ViewState, steps: int, delta: int) -> ViewState:
+    """``view`` ``delta`` steps later (earlier if negative). In reveal mode it moves along the
+    forward pass and on into the backward sweep, and back again: → at the last step of the
+    forward pass starts the sweep, ← at its start returns to the forward pass."""
+    if view.reveal:
+        return at_reveal_position(view, steps, reveal_position(view, steps) + delta)
+    return replace(view, step=min(max(view.step + delta, 0), steps - 1))
+
+
+def first_view(view: ViewState, steps: int) -> ViewState:
+    """Home: step 0 (in reveal mode, the start of the forward pass)."""
+    return replace(view, step=0, phase="forward")
+
+
+def last_view(view: ViewState, steps: int) -> ViewState:
+    """End: the last step (in reveal mode, the end of the backward sweep: everything)."""
+    if view.reveal:
+        return at_reveal_position(view, steps, 2 * steps - 1)
+    return replace(view, step=steps - 1)
 
 
 def next_view(view: ViewState, steps: int, count: int) -> tuple[ViewState | None, bool]:
     """The view ``count`` steps of playback after ``view`` and whether playback goes on.
 
     Returns (new view or None when nothing moves, keep playing)."""
-    last = steps - 1
-    if view.reveal and view.phase == "backward":
-        step = max(view.step - count, 0)
-        return replace(view, step=step), step > 0
-    step = min(view.step + count, last)
-    if view.reveal and step == last:
-        # the forward pass is complete: the backward sweep starts from the last step
-        return replace(view, step=last, phase="backward"), True
-    return replace(view, step=step, phase="forward"), step < last
+    moved = moved_view(view, steps, count)
+    if view.reveal:
+        return moved, reveal_position(moved, steps) < 2 * steps - 1
+    return moved, moved.step < steps - 1
 
 
 class Player(QObject):
@@ -100,8 +178,9 @@ class Player(QObject):
 
 
 class TransportBar(QWidget):
-    """|◀ ◀ ▶ ▶ ▶| buttons, a step slider and spin box, the speed, and the reveal switch.
-    Bound two-way to ``session.view`` (widgets updated under signal blockers)."""
+    """|◀ ◀ ▶ ▶ ▶| buttons, "Full range" (``zoom_button``: the window connects it to its zoom
+    reset), a step slider and spin box, the speed, and the reveal switch. Bound two-way to
+    ``session.view`` (widgets updated under signal blockers)."""
 
     def __init__(self, session: Session, player: Player, parent: QWidget | None = None):
         super().__init__(parent)
@@ -110,24 +189,28 @@ class TransportBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
 
-        def button(icon: _SP, tip: str, slot) -> QToolButton:
+        self._icons: dict[QToolButton, str] = {}
+        self._colour: QColor | None = None
+
+        def button(icon: str, tip: str, slot) -> QToolButton:
             b = QToolButton()
-            b.setIcon(self.style().standardIcon(icon))
+            self._icons[b] = icon
             b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
             layout.addWidget(b)
             return b
 
-        self.first_button = button(
-            _SP.SP_MediaSkipBackward, "First step (Home)", lambda: self.go(0)
-        )
-        self.back_button = button(
-            _SP.SP_MediaSeekBackward, "Previous step (←)", lambda: self.move(-1)
-        )
-        self.play_button = button(_SP.SP_MediaPlay, "Play / pause (Space)", player.toggle)
-        self.forward_button = button(_SP.SP_MediaSeekForward, "Next step (→)", lambda: self.move(1))
-        self.last_button = button(_SP.SP_MediaSkipForward, "Last step (End)", lambda: self.go(-1))
+        self.first_button = button("first", "First step (Home)", lambda: self.go(0))
+        self.back_button = button("back", "Previous step (←)", lambda: self.move(-1))
+        self.play_button = button("play", "Play / pause (Space)", player.toggle)
+        self.forward_button = button("forward", "Next step (→)", lambda: self.move(1))
+        self.last_button = button("last", "Last step (End)", lambda: self.go(-1))
+        self.zoom_button = QToolButton()
+        self.zoom_button.setText("Full range")
+        self.zoom_button.setToolTip("Reset zoom: every panel shows every step (A, Ctrl+0)")
+        self.zoom_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(self.zoom_button)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Cursor step")
@@ -163,20 +246,43 @@ class TransportBar(QWidget):
         self.step_spin.valueChanged.connect(lambda v: self.session.set_view(step=v))
         self.speed_spin.valueChanged.connect(player.set_speed)
         self.reveal_check.toggled.connect(self.set_reveal)
-        player.playing_changed.connect(
-            lambda on: self.play_button.setIcon(
-                self.style().standardIcon(_SP.SP_MediaPause if on else _SP.SP_MediaPlay)
-            )
-        )
+        player.playing_changed.connect(self._playing_changed)
+        self.paint_icons()
         self.show_view(session.view)
 
+    def _playing_changed(self, on: bool) -> None:
+        self._icons[self.play_button] = "pause" if on else "play"
+        self.paint_icons()
+
+    def paint_icons(self, colour: QColor | str | None = None) -> None:
+        """Draw the buttons' icons in ``colour`` (the theme's text colour; by default the
+        palette's button text colour)."""
+        if colour is not None:
+            self._colour = QColor(colour)
+        shown = self._colour or self.palette().color(QPalette.ColorRole.ButtonText)
+        for b, kind in self._icons.items():
+            b.setIcon(transport_icon(kind, shown))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.paint_icons()
+
     def go(self, step: int) -> None:
-        """Jump to ``step`` (negative counts from the end)."""
+        """Jump to ``step`` (0: the first, -1: the last, as Home and End do)."""
         steps = self.session.document.sequence.steps
-        self.session.set_view(step=step % steps if step < 0 else step)
+        view = self.session.view
+        if step == 0:
+            self.session.set_view(first_view(view, steps))
+        elif step == -1:
+            self.session.set_view(last_view(view, steps))
+        else:
+            self.session.set_view(step=step % steps if step < 0 else step)
 
     def move(self, delta: int) -> None:
-        self.session.set_view(step=self.session.view.step + delta)
+        """``delta`` steps on (in reveal mode, along the forward pass and the sweep back)."""
+        steps = self.session.document.sequence.steps
+        self.session.set_view(moved_view(self.session.view, steps, delta))
 
     def set_reveal(self, on: bool) -> None:
         self.session.set_view(reveal=on, phase="forward")

@@ -3,6 +3,7 @@ the run's values; bad arguments end with exit status 2 and one line on stderr.""
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -102,7 +103,9 @@ def test_demo_export_writes_every_format_with_the_plotted_values(tmp_path):
         cwd=tmp_path,
     )
     files = listed_files(result, out)
-    assert result.stderr == ""
+    # nothing on stderr but progress, which a long export shows
+    assert all(re.fullmatch(r"rnnviz export: (writing \S+|\S+ \d+%)", line)
+               for line in result.stderr.splitlines()), result.stderr
     expected = compute(load_demo("sine"))
     steps = expected.document.sequence.steps
 
@@ -242,3 +245,40 @@ def test_a_named_panel_with_nothing_to_show_is_refused(tmp_path, seq_csv):
     assert result.returncode == 2
     assert result.stderr.strip() == "rnnviz export: error: Output & loss: nothing is plotted " \
         "for this network"
+
+
+def test_long_exports_show_progress_on_stderr():
+    import io
+
+    from rnnviz.cli.export import StderrProgress
+
+    stream = io.StringIO()
+    progress = StderrProgress(stream, after=0.0)
+    progress("hidden.png", 0.0)
+    progress("hidden.png", 1.0)
+    for k in range(11):
+        progress("hidden.gif", k / 10)
+    assert stream.getvalue().splitlines() == [
+        "rnnviz export: writing hidden.png", "rnnviz export: writing hidden.gif",
+        "rnnviz export: hidden.gif 25%", "rnnviz export: hidden.gif 50%",
+        "rnnviz export: hidden.gif 75%"]
+    quiet = io.StringIO()
+    StderrProgress(quiet, after=60.0)("hidden.gif", 0.5)  # a short export says nothing
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("where", ["out", "input", "session", "weights", "deep out"])
+def test_names_too_long_for_the_file_system_are_one_line(tmp_path, where):
+    long = "x" * 300
+    args = {
+        "out": ("--demo", "sine", "--out", tmp_path / long),
+        "input": ("--input", tmp_path / f"{long}.csv", "--out", tmp_path / "o"),
+        "session": (tmp_path / f"{long}.rnnviz", "--out", tmp_path / "o"),
+        "weights": ("--demo", "sine", "--weights", tmp_path / f"{long}.npz", "--out",
+                    tmp_path / "o"),
+        "deep out": ("--demo", "sine", "--out", tmp_path / ("y/" * 2100)),
+    }[where]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "too long" in result.stderr and len(result.stderr) < 200

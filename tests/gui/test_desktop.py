@@ -112,7 +112,9 @@ def test_opening_a_bad_file_is_a_one_line_message(window, tmp_path):
     [
         (ViewState(step=5), 1, ViewState(step=6), True),
         (ViewState(step=8), 5, ViewState(step=9), False),
-        (ViewState(step=8, reveal=True), 5, ViewState(step=9, reveal=True, phase="backward"), True),
+        # forward 8 -> 9 (the last), then on into the sweep: backward 9, 8, 7, 6
+        (ViewState(step=8, reveal=True), 5, ViewState(step=6, reveal=True, phase="backward"), True),
+        (ViewState(step=8, reveal=True), 1, ViewState(step=9, reveal=True), True),
         (
             ViewState(step=4, reveal=True, phase="backward"),
             3,
@@ -152,3 +154,14 @@ def test_panel_context_menus_take_extra_actions(window):
     window.redraw_now()
     for plot in gates.time_plots:  # rebuilt for the new gates
         assert action in plot.getViewBox().menu.actions()
+
+
+def test_wrapped_help_lines_stay_in_their_column(window, qtbot):
+    box = window.show_shortcuts()
+    qtbot.waitExposed(box)
+    keys_right = max(k.geometry().right() for k, _ in box.rows)
+    wrapped = [w for _, w in box.rows if w.height() > 1.5 * w.fontMetrics().height()]
+    assert wrapped  # some descriptions are long enough to wrap
+    for _, what in box.rows:
+        assert what.geometry().left() > keys_right
+    box.close()

@@ -132,3 +132,17 @@ def test_the_model_is_fast_for_a_hundred_thousand_steps():
     model.set_sequence(changed)
     assert model.data(model.index(5, 1)) == f"{changed.inputs[5, 1]:.6g}"
     assert time.perf_counter() - started < 0.5
+
+
+def test_the_table_shows_zero_for_round_off_and_keeps_the_exact_value(window):
+    from PySide6.QtCore import Qt
+
+    model = window.editing.table_dock.view.model()
+    seq = window.session.document.sequence
+    tiny = [t for t in range(seq.steps) if 0 < abs(seq.inputs[t, 0]) < 1e-12]
+    assert tiny  # the sine has exact zeros that come out of sin() as 1e-16
+    index = model.index(tiny[0], 0)
+    assert model.data(index, Qt.ItemDataRole.DisplayRole) == "0"
+    assert float(model.data(index, Qt.ItemDataRole.EditRole)) == seq.inputs[tiny[0], 0]
+    assert model.data(model.index(5, 0), Qt.ItemDataRole.DisplayRole) == \
+        f"{seq.inputs[5, 0]:.6g}"

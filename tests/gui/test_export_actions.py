@@ -9,7 +9,7 @@ import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QProgressDialog
 
 from rnnviz.engine import NetworkConfig
@@ -76,6 +76,11 @@ def test_dialog_accept_writes_the_plotted_data_as_csv(window, controller, tmp_pa
     header, table = read_table(tmp_path / "h_hidden_traces_layer0.csv")
     assert header == ["step", "unit 0", "unit 1", "unit 2"]
     np.testing.assert_array_equal(table[:, 1:], hidden[:, :3])
+    # step and unit indices are whole numbers, as written
+    with open(tmp_path / "h_hidden_traces_layer0.csv", newline="") as f:
+        assert [row[0] for row in csv.reader(f)][:4] == ["step", "0", "1", "2"]
+    with open(tmp_path / "h_hidden_layer0.csv", newline="") as f:
+        assert [row[0] for row in csv.reader(f)][:3] == ["unit", "0", "1"]
 
 
 def test_dialog_accept_writes_a_png_of_the_chosen_width(window, controller, tmp_path):
@@ -180,3 +185,33 @@ def test_exports_wait_for_current_results(make_window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: not window.session.stale, timeout=20000)
     (path,) = window.exports.export_csv("input", tmp_path / "input.csv")
     assert path.read_text().splitlines()[1].split(",")[1] == "5.0"
+
+
+def test_a_line_plot_panel_alone_has_no_empty_right_margin(window, controller, tmp_path):
+    from rnnviz.gui.panels.base import RIGHT_GUTTER
+
+    panel = window.panels["gradients"]
+    plot = panel.grad_plot
+    on_screen = plot.getAxis("right").width()
+    assert on_screen == RIGHT_GUTTER  # kept in the window, where heatmaps sit beside it
+    seen = []
+    original = controller._no_empty_margin
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def watch(key):
+        with original(key):
+            seen.append((plot.getAxis("right").isVisible(),
+                         plot.getViewBox().sceneBoundingRect().right(),
+                         panel.plot_widget.width()))
+            yield
+
+    controller._no_empty_margin = watch
+    (path,) = controller.export("gradients", tmp_path / "g.png")
+    visible, right, width = seen[0]
+    assert not visible and width - right < 12  # the data reaches the right edge
+    assert plot.getAxis("right").width() == RIGHT_GUTTER  # and the window is as it was
+    image = QImage(str(path))
+    column = [image.pixelColor(image.width() - 20, y).lightness() for y in range(image.height())]
+    assert min(column) < 200  # something is drawn near the right edge, not empty paper

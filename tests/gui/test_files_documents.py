@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -167,6 +167,7 @@ def test_damaged_or_newer_sessions_are_refused(window, answers, tmp_path):
     for kind, path in _bad_session_files(tmp_path, window).items():
         answers.open.append([str(path)])
         window.actions["file.open"].trigger()
+        window.files.wait()  # files are read in a job
         message = answers.warnings[-1]
         assert message.startswith(f"cannot open {path.name}:"), kind
         assert "\n" not in message
@@ -174,7 +175,8 @@ def test_damaged_or_newer_sessions_are_refused(window, answers, tmp_path):
         assert window.session.dirty and window.session.path is None
     assert "newer rnnviz" in answers.warnings[-1]
     assert len(answers.warnings) == 3
-    assert answers.asked == ["untitled"] * 3  # asked before replacing, then refused the file
+    # read first (in a job): a file that cannot be opened is refused before any question
+    assert answers.asked == []
     assert window.editor.stack.canUndo()  # the history survived
 
 
@@ -237,12 +239,14 @@ def test_load_weights_asks_which_rnn_and_matches_torch(window, answers, tmp_path
     answers.open.append([str(weights)])
     answers.prefix = None  # cancel the chooser: nothing changes
     window.actions["file.load_weights"].trigger()
+    window.files.wait()
     assert answers.prefixes_offered == ["encoder.", "rnn."]
     assert window.session.document is before
 
     answers.open.append([str(weights)])
     answers.prefix = "rnn."
     window.actions["file.load_weights"].trigger()
+    window.files.wait()
     doc = window.session.document
     assert doc.models[0].weights is not None and doc.models[0].config.num_layers == 2
     trace = doc.models[0].network().forward(fx["x"], fx["h0"], fx["c0"])
@@ -270,6 +274,7 @@ def test_weights_that_do_not_fit_are_refused(window, answers, tmp_path):
     before = window.session.document
     answers.open.append([str(weights)])
     window.actions["file.load_weights"].trigger()
+    window.files.wait()
     assert window.session.document is before
     assert answers.warnings == [
         "cannot open three.npz: the weights take 3 input channels but the sequence has 1"
@@ -297,6 +302,7 @@ def test_dropping_a_csv_changes_the_inputs(window, answers, tmp_path):
     csv = tmp_path / "dropped.csv"
     write_csv(csv, values)
     assert _drop(window, [csv]) == (True, True)
+    window.files.wait()
     np.testing.assert_allclose(window.session.document.sequence.inputs, values)
     assert window.session.dirty
     window.editor.stack.undo()
@@ -385,3 +391,35 @@ def test_opening_a_vanished_recent_file_says_so(window, answers, tmp_path):
     assert window.session.document is before
     assert answers.warnings[0].startswith("cannot open gone.csv: no such file")
     assert window.files.recent.paths() == []
+
+
+def test_files_are_read_off_the_gui_thread(window, answers, tmp_path, monkeypatch):
+    """Opening reads the file in the window's runner; the event loop keeps running."""
+    import threading
+    import time
+
+    import rnnviz.gui.files.controller as controller
+
+    csv = tmp_path / "slow.csv"
+    write_csv(csv, np.column_stack([np.linspace(-1, 1, 30)]))
+    threads, real = [], controller.open_file
+
+    def slow_open(*args, **kwargs):
+        threads.append(threading.current_thread())
+        time.sleep(0.5)  # a big file
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(controller, "open_file", slow_open)
+    beats = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+    timer.start(10)
+    answers.open.append([str(csv)])
+    window.actions["file.open"].trigger()
+    assert window.files.opening  # returned at once, still reading
+    window.files.wait()
+    timer.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    assert window.session.document.sequence.steps == 30
+    gaps = np.diff(beats)
+    assert len(beats) > 20 and gaps.max() < 0.2  # the GUI thread never stalled

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
+from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS
 from rnnviz.session import Session, Task
 from rnnviz.session.demos import document_for, load_demo, sequence_from_generated
@@ -16,7 +17,9 @@ from rnnviz.tasks.generators import generate
 
 
 def line_data(item):
-    """The data given to a line (before any log transform of the axis)."""
+    """The data given to a line (before any log transform of the axis); empty if none."""
+    if item.yData is None:
+        return np.zeros(0), np.zeros(0)
     return np.asarray(item.xData), np.asarray(item.yData)
 
 
@@ -67,15 +70,13 @@ def test_launch_shows_every_panel_with_the_demo(window):
 
 
 def test_every_plot_shares_the_input_time_axis(window):
-    master = window.input_plot.getViewBox()
-    for key, panel in window.panels.items():
-        for plot in panel.time_plots:
-            if plot is not window.input_plot:
-                assert plot.getViewBox().linkedView(0) is master, key
     window.input_plot.setXRange(20, 60, padding=0)
     QApplication.processEvents()
-    lo, hi = window.panels["gradients"].grad_plot.getViewBox().viewRange()[0]
-    assert (lo, hi) == pytest.approx((20, 60))
+    for key, panel in window.panels.items():
+        for plot in panel.time_plots:
+            lo, hi = plot.getViewBox().viewRange()[0]
+            assert (lo, hi) == pytest.approx((20, 60)), key
+    assert window.time_link.range == pytest.approx((20, 60))
 
 
 def test_csv_tables_hold_the_plotted_data(window):
@@ -106,9 +107,12 @@ def test_keys_move_the_cursor_and_the_inspector_follows(window, qtbot):
     group = window.inspector.findItems("layer 0", Qt.MatchFlag.MatchExactly)[0].child(0)
     group.setExpanded(True)
     assert window.inspector.value_of("layer 0", "h_t", "[3]") == f"{trace.hidden[0, 11, 3]:.6g}"
-    for panel in window.panels.values():
-        for line in panel._cursors.values():
-            assert line.value() == 11
+    for key, panel in window.panels.items():
+        assert panel.cursor.step == 11, key
+        if panel.cursor.isVisible():  # drawn at step 11 of the panel's plots
+            vb = panel.time_plots[0].getViewBox()
+            assert panel.cursor.pos().x() == pytest.approx(
+                vb.mapViewToScene(QPointF(11, 0)).x()), key
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.session.view.step == trace.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Left)
@@ -254,7 +258,7 @@ def test_reveal_mode_hides_future_steps_then_sweeps_back(window, qtbot):
     _, y = line_data(window.panels["output"].y_lines[0])
     assert len(y) == 10
     _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
-    assert np.isnan(gh).all()
+    assert not np.isfinite(gh).any()  # nothing drawn
     assert window.inspector.value_of("layer 0", "‖∂L/∂h_t‖") == "—"
 
     window.session.set_view(phase="backward", step=150)
@@ -386,3 +390,125 @@ def test_model_edits_change_only_the_setting_edited(make_window):
     new = window.session.document
     assert new.task.where == "last"
     assert new.models[0].config == cfg
+
+
+def test_settings_that_are_off_show_off_not_an_old_number(window, menu_entry):
+    menu_entry(window, "file.demos", "exploding").trigger()
+    window.redraw_now()
+    panel = window.model_panel
+    assert panel.scale.text() == "1.60"
+    menu_entry(window, "file.demos", "sine").trigger()
+    window.redraw_now()
+    assert window.session.document.models[0].config.recurrent_scale is None
+    assert panel.scale.text() == "off" and not panel.scale.isEnabled()
+    assert panel.forget.text() == "off"
+    menu_entry(window, "file.demos", "text").trigger()  # a GRU: no forget bias at all
+    window.redraw_now()
+    assert panel.forget.text() == "off" and not panel.forget_on.isEnabled()
+    panel.scale_on.setChecked(True)  # switching a setting on shows and applies a value
+    assert panel.scale.text() == "1.00"
+    assert window.session.document.models[0].config.recurrent_scale == 1.0
+
+
+def test_the_model_panel_says_what_the_forget_bias_does(window, menu_entry):
+    panel = window.model_panel
+    assert "forgets within a few steps" in panel.forget_note.text()  # the sine demo: no bias
+    assert "σ(b_f)" in panel.forget_on.toolTip()
+    menu_entry(window, "file.demos", "adding").trigger()
+    window.redraw_now()
+    assert panel.forget.value() == 4.0
+    assert "0.98" in panel.forget_note.text() and panel.forget_note.isVisible()
+    panel.forget_on.setChecked(False)
+    assert window.session.document.models[0].config.forget_bias is None
+    assert "Set it near 4" in panel.forget_note.text()
+
+
+def _icon_lightness(button) -> float:
+    image = button.icon().pixmap(16, 16).toImage()
+    values = [image.pixelColor(x, y) for x in range(image.width())
+              for y in range(image.height())]
+    opaque = [c.lightness() for c in values if c.alpha() > 200]
+    return sum(opaque) / len(opaque)
+
+
+def test_view_theme_switches_and_is_remembered(window, make_window, menu_entry, settings):
+    from rnnviz.gui.theme import DARK, LIGHT
+
+    menu_entry(window, "view.theme", "&Dark").trigger()
+    assert window.theme is DARK and window.theme_choice == "dark"
+    assert window.panels["hidden"].plot_widget.backgroundBrush().color().name() == \
+        DARK.background
+    assert _icon_lightness(window.transport.play_button) > 150  # light on dark buttons
+    entries = {a.text(): a.isChecked() for a in window.actions["view.theme"].menu().actions()}
+    assert entries == {"&System": False, "&Light": False, "&Dark": True}
+    menu_entry(window, "view.theme", "&Light").trigger()
+    assert window.theme is LIGHT
+    assert _icon_lightness(window.transport.play_button) < 100
+    menu_entry(window, "view.theme", "&Dark").trigger()
+    window.close()
+    again = MainWindow(Session(load_demo("sine")), settings=settings)
+    try:
+        assert again.theme is DARK and again.theme_choice == "dark"
+        again.set_theme_choice("system")
+    finally:
+        again.deleteLater()
+
+
+def test_every_dock_title_shows_its_ampersand(window):
+    from rnnviz.gui.panels.registry import PANELS
+
+    for spec in PANELS:
+        shown = window.docks[spec.key].windowTitle().replace("&&", "&")
+        assert shown.startswith(spec.title.split(" — ")[0]), spec.key
+    assert window.docks["input"].windowTitle() == "Input && target"
+
+
+def test_the_gates_panel_says_which_layer_it_shows(window):
+    doc = window.session.document
+    window.session.set_document(doc.with_config(0, doc.model(0).config.replace(num_layers=2)))
+    window.session.set_view(layer=1)
+    window.redraw_now()
+    assert "layer 1 of 0…1" in window.docks["gates"].windowTitle()
+    heat = window.panels["gates"].gate_heatmaps["f"]
+    assert heat.plot.titleLabel.text.endswith("layer 1")
+    window.panels["hidden"].layer_combo.setCurrentIndex(0)
+    window.redraw_now()
+    assert "layer 0 of 0…1" in window.docks["gates"].windowTitle()
+
+
+def test_reveal_mode_steps_through_the_backward_sweep_and_back(window, qtbot):
+    steps = window.session.document.sequence.steps
+    grads = window.session.results.models[0].grads.hidden_norm[0]
+    window.set_reveal(True)
+    qtbot.keyClick(window, Qt.Key.Key_End)  # End: the whole picture, gradients included
+    window.redraw_now()
+    assert (window.session.view.step, window.session.view.phase) == (0, "backward")
+    _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
+    np.testing.assert_allclose(gh, grads)
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # one step back: BPTT has not reached step 0
+    window.redraw_now()
+    assert (window.session.view.step, window.session.view.phase) == (1, "backward")
+    _, gh = line_data(window.panels["gradients"].grad_lines["‖∂L/∂h_t‖"])
+    assert np.isnan(gh[0]) and np.isfinite(gh[1:]).all()
+    assert window.inspector.value_of("layer 0", "‖∂L/∂h_t‖") == f"{grads[1]:.6g}"
+    for _ in range(steps - 2):  # back up the sweep to its start...
+        qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert (window.session.view.step, window.session.view.phase) == (steps - 1, "backward")
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # ...and into the forward pass
+    assert (window.session.view.step, window.session.view.phase) == (steps - 1, "forward")
+    qtbot.keyClick(window, Qt.Key.Key_Right)  # → at the last step starts the sweep
+    assert (window.session.view.step, window.session.view.phase) == (steps - 1, "backward")
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert (window.session.view.step, window.session.view.phase) == (0, "forward")
+
+
+def test_while_revealing_the_loss_label_is_the_loss_so_far(window):
+    r = window.session.results.models[0]
+    window.session.set_view(reveal=True, step=60)
+    window.redraw_now()
+    so_far = np.nanmean(np.asarray(r.loss.per_step)[:61])
+    assert window.panels["output"].loss_text == (
+        f"mse loss so far = {so_far:.4g} (steps 0–60 of {r.steps})")
+    window.session.set_view(reveal=False)
+    window.redraw_now()
+    assert window.panels["output"].loss_text == f"mse loss = {r.loss.total:.4g}"

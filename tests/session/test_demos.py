@@ -22,6 +22,19 @@ def test_vanishing_and_exploding_demos_show_their_gradients():
     assert explode[0] > 100 * explode[-1]
 
 
+def test_the_lstm_demo_holds_its_gradient_where_the_vanilla_rnn_loses_it():
+    doc = load_demo("adding")
+    assert doc.models[0].config.forget_bias == 4.0
+    assert "forget bias" in DEMOS["adding"].description
+    lstm = compute(doc).models[0].grads.hidden_norm[0]
+    vanilla = compute(load_demo("vanishing")).models[0].grads.hidden_norm[0]
+    assert lstm[0] > 1e-2 * lstm[-1]  # 100 steps back, the gradient is still there
+    assert lstm[0] / lstm[-1] > 1e6 * (vanilla[0] / vanilla[-1])
+    without = compute(doc.with_config(0, doc.models[0].config.replace(forget_bias=None)))
+    g = without.models[0].grads.hidden_norm[0]
+    assert g[0] < 1e-12 * g[-1]  # what the bias is for: without it the LSTM forgets
+
+
 def test_text_demo_labels_the_time_axis_with_characters():
     doc = load_demo("text")
     assert doc.sequence.labels[:3] == ("T", "o", "␣")

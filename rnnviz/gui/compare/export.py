@@ -13,7 +13,7 @@ influence, gates, summary). A document with one model is exported by
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
@@ -46,19 +46,21 @@ def export_comparison(
     width: int = 1600,
     fps: float = 10,
     stride: int = 1,
+    progress: Callable[[str, float], None] | None = None,
 ) -> list[Path]:
     """Write ``panels`` (default :func:`default_panels`) of every model of ``session``'s
     document in each of ``formats`` into ``out_dir`` (names in the module docstring); the
     comparison view once, with the influence computed. Panels a model has nothing for (cell
     memory without an LSTM) are left out for that model; a panel no model has anything for
-    is an ExportError when asked for by name. Returns the files in order."""
+    is an ExportError when asked for by name. ``progress(name, fraction)`` follows each file
+    being written. Returns the files in order."""
     doc = session.document
     several = len(doc.models) > 1
     given = panels is not None
     panels = [p.lower() for p in (panels if given else default_panels(several))]
     if not several:
         return export_views(session, out_dir, formats, panels, width=width, fps=fps,
-                            stride=stride, skip_empty=not given)
+                            stride=stride, skip_empty=not given, progress=progress)
     formats = [f.lower().lstrip(".") for f in formats]
     for kind, values, known in (("format", formats, FORMATS), ("panel", panels,
                                                                export_targets())):
@@ -72,6 +74,7 @@ def export_comparison(
     out = Path(out_dir)
     if not out.is_dir():
         raise ExportError(f"{out}: the output folder does not exist")
+    report = progress or (lambda _name, _fraction: None)
     names = model_file_names(doc)
     written: list[Path] = []
     saved_view = session.view
@@ -81,7 +84,7 @@ def export_comparison(
         for key in (p for p in panels if p in SHARED):
             for fmt in formats:
                 written += _write(controller, key, out / f"{key}.{fmt}", fmt, width, fps,
-                                  stride)
+                                  stride, report)
         per_model = [p for p in panels if p != COMPARE and p not in SHARED]
         for k, (model, name) in enumerate(zip(doc.models, names, strict=True)):
             session.set_view(model=k)
@@ -91,8 +94,8 @@ def export_comparison(
                 if key != DASHBOARD and not panel_spec(key).has_content(model.config):
                     continue
                 for fmt in formats:
-                    written += _write(controller, key, out / f"{key}-{name}.{fmt}", fmt, width,
-                                      fps, stride)
+                    written += _write(controller, key, out / f"{key}-{name}.{fmt}", fmt,
+                                      width, fps, stride, report)
         session.set_view(saved_view)
         if COMPARE in panels:
             window.models.show_comparison()
@@ -101,18 +104,23 @@ def export_comparison(
             window.redraw_now()
             for fmt in formats:
                 written += _write(controller, COMPARE, out / f"{COMPARE}.{fmt}", fmt, width,
-                                  fps, stride)
+                                  fps, stride, report)
     return written
 
 
 def _write(controller, key: str, path: Path, fmt: str, width: int, fps: float,
-           stride: int) -> list[Path]:
+           stride: int, report: Callable[[str, float], None]) -> list[Path]:
+    report(path.name, 0.0)
     if fmt in _ANIMATIONS:
-        controller.export_animation(key, path, fps, stride, width)
-        return [path]
-    if fmt == "png":
-        return controller.export(key, path, width)
-    return controller.export(key, path)
+        controller.export_animation(key, path, fps, stride, width,
+                                    lambda f: report(path.name, f))
+        written = [path]
+    elif fmt == "png":
+        written = controller.export(key, path, width)
+    else:
+        written = controller.export(key, path)
+    report(path.name, 1.0)
+    return written
 
 
 def _settle() -> None:

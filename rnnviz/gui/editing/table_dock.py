@@ -14,7 +14,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView
 
@@ -84,8 +92,10 @@ class SequenceTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.seq: Sequence | None = None
         self._names: list[str] = []
+        self._scales: dict[int, float] = {}
 
     def set_sequence(self, seq: Sequence) -> None:
+        self._scales = {}
         names = column_names(seq)
         old = self.seq
         if old is not None and old.steps == seq.steps and names == self._names:
@@ -105,6 +115,24 @@ class SequenceTableModel(QAbstractTableModel):
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._names)
+
+    def _scale(self, column: int) -> float:
+        """The largest finite magnitude of ``column`` (what its display precision is of)."""
+        if column not in self._scales:
+            seq = self.seq
+            values = (seq.inputs[:, column] if column < seq.channels
+                      else seq.targets[:, column - seq.channels])
+            finite = np.abs(values[np.isfinite(values)])
+            self._scales[column] = float(finite.max()) if finite.size else 0.0
+        return self._scales[column]
+
+    def display(self, row: int, column: int) -> str:
+        """A cell as shown: six significant digits, and "0" for a value below the sixth digit
+        of its column's largest (sin(π) is 1.2e-16, not a number anyone typed)."""
+        value = self.value(row, column)
+        if value != 0 and np.isfinite(value) and abs(value) < self._scale(column) * 5e-7:
+            return "0"
+        return f"{value:.6g}"
 
     def value(self, row: int, column: int) -> float:
         seq = self.seq
@@ -130,7 +158,7 @@ class SequenceTableModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{self.value(row, column):.6g}"
+            return self.display(row, column)
         if role == Qt.ItemDataRole.EditRole:
             return repr(self.value(row, column))
         if role == Qt.ItemDataRole.ForegroundRole and self._masked(row, column):
@@ -244,7 +272,15 @@ class TableDock(QDockWidget):
         self.view.paste_requested.connect(self.paste_text)
         self.view.selectionModel().currentRowChanged.connect(self._row_chosen)
         self._syncing = False
+        self._pending_step: int | None = None
+        self.view.installEventFilter(self)
         self.show_sequence(window.session.document.sequence)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.view and event.type() == QEvent.Type.Show \
+                and self._pending_step is not None:
+            QTimer.singleShot(0, lambda: self.follow_step(self.window_.session.view.step))
+        return super().eventFilter(watched, event)
 
     # ---- following the session -------------------------------------------------------------
     def show_sequence(self, seq: Sequence) -> None:
@@ -255,7 +291,13 @@ class TableDock(QDockWidget):
             self._syncing = False
 
     def follow_step(self, step: int) -> None:
-        """Select the row of ``step`` (unless it is the current row already)."""
+        """Select the row of ``step`` (unless it is the current row already). While the table
+        is not on screen (a tab behind the inspector) this waits until it is shown: selecting
+        and scrolling a hidden table cost a quarter of every cursor move."""
+        if not self.view.isVisible():
+            self._pending_step = step
+            return
+        self._pending_step = None
         current = self.view.currentIndex()
         if current.isValid() and current.row() == step:
             return

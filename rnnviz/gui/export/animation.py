@@ -1,10 +1,17 @@
 """Export animations (the cursor sweeping through time, BPTT flowing back) as GIF or MP4.
 
 The caller renders each frame (``render_frame(step)`` returning a ``QImage`` or an RGB array,
-e.g. built on :func:`rnnviz.gui.export.figures.render_figure`); this module only encodes them.
-GIF goes through imageio's pillow plugin, MP4 through imageio-ffmpeg (H.264, yuv420p). The file is
-written beside its final name and moved into place only when complete, so a cancelled or failed
-export leaves nothing behind (and an older file of the same name untouched).
+e.g. built on :func:`rnnviz.gui.export.figures.render_figure`); this module only encodes them,
+as they come (memory stays at a few frames, however many there are).
+
+GIF: one palette for the animation, chosen from the first frame (a new one, as a frame's own
+table, only for a frame with colours the palette lacks), each frame mapped to it through a
+table of 64³ colours, and only the part of a frame that changed is stored — frames of a
+cursor sweep differ in a few columns. (Quantising every frame afresh, as Pillow does when
+given RGB frames, was most of an export's time.) MP4 goes through imageio-ffmpeg (H.264,
+yuv420p). The file is written beside its final name and moved into place only when complete
+and checked, so a cancelled or failed export leaves nothing behind (and an older file of the
+same name untouched).
 """
 
 from __future__ import annotations
@@ -17,9 +24,9 @@ from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 from typing import Any
 
-import imageio.v3 as iio
 import imageio_ffmpeg
 import numpy as np
+from PIL import GifImagePlugin, Image
 from PySide6 import QtGui
 
 from rnnviz.io.run_export import ExportError
@@ -60,14 +67,7 @@ def frame_steps(steps: int, stride: int = 1) -> list[int]:
 
 def qimage_to_array(image: QtGui.QImage | QtGui.QPixmap) -> np.ndarray:
     """An (H, W, 3) uint8 RGB copy of ``image``; transparent parts are shown over white."""
-    if isinstance(image, QtGui.QPixmap):
-        image = image.toImage()
-    if image.isNull():
-        raise ExportError("the frame is an empty image")
-    rgba = image.convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
-    h, w, stride = rgba.height(), rgba.width(), rgba.bytesPerLine()
-    rows = np.frombuffer(rgba.constBits(), dtype=np.uint8, count=h * stride).reshape(h, stride)
-    return _rgb_over_white(rows[:, : w * 4].reshape(h, w, 4))
+    return _rgb24(_as_rgb32(image))
 
 
 def export_animation(
@@ -81,7 +81,7 @@ def export_animation(
 
     Frames are ``QImage``/``QPixmap`` or uint8 arrays (H, W, 3) / (H, W, 4), all the same size.
     ``fps``: frames per second, at most 60 (50 for GIF, whose delays are whole hundredths of a
-    second; Pillow also merges identical consecutive GIF frames into one longer frame).
+    second; identical consecutive GIF frames are merged into one longer frame).
     MP4 frames are padded on the right and bottom to multiples of 16 pixels by repeating the
     edge pixels.
     ``progress(fraction)`` is called after each frame; returning False cancels.
@@ -101,11 +101,12 @@ def export_animation(
     if suffix == ".gif" and fps > MAX_GIF_FPS:
         raise ExportError(f"{target}: a GIF plays at most {MAX_GIF_FPS:g} fps, got {fps:g}")
     temp = _reserve_temp(target)
-    writer: _Writer = _GifWriter(temp, fps) if suffix == ".gif" else _Mp4Writer(temp, fps)
+    writer: _Writer = (_GifWriter(temp, fps, target) if suffix == ".gif"
+                       else _Mp4Writer(temp, fps, target))
     try:
         first: tuple[int, ...] | None = None
         for done, step in enumerate(steps, start=1):
-            frame = _as_rgb(render_frame(step))
+            frame = _as_rgb32(render_frame(step))
             if first is None:
                 first = frame.shape
             elif frame.shape != first:
@@ -119,6 +120,7 @@ def export_animation(
                 _remove(temp)
                 return False
         writer.close()
+        _check_written(temp, target, suffix, len(steps))
         try:
             os.replace(temp, target)
         except OSError as exc:
@@ -131,9 +133,24 @@ def export_animation(
 
 
 # ---- frames -----------------------------------------------------------------------------------
-def _as_rgb(frame: Any) -> np.ndarray:
+def _as_rgb32(frame: Any) -> np.ndarray:
+    """(H, W) uint32 0xFFRRGGBB of ``frame``, transparent parts shown over white."""
     if isinstance(frame, QtGui.QImage | QtGui.QPixmap):
-        return qimage_to_array(frame)
+        image = frame.toImage() if isinstance(frame, QtGui.QPixmap) else frame
+        if image.isNull():
+            raise ExportError("the frame is an empty image")
+        if image.hasAlphaChannel():
+            opaque = QtGui.QImage(image.size(), QtGui.QImage.Format.Format_RGB32)
+            opaque.fill(QtGui.QColor("white"))
+            painter = QtGui.QPainter(opaque)
+            painter.drawImage(0, 0, image)
+            painter.end()
+            image = opaque
+        elif image.format() != QtGui.QImage.Format.Format_RGB32:
+            image = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        h, w, stride = image.height(), image.width(), image.bytesPerLine()
+        rows = np.frombuffer(image.constBits(), dtype=np.uint32, count=h * stride // 4)
+        return np.array(rows.reshape(h, stride // 4)[:, :w])
     if not isinstance(frame, np.ndarray):
         raise ExportError(f"a frame must be a QImage or an RGB array, got {type(frame).__name__}")
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] not in (3, 4):
@@ -142,7 +159,14 @@ def _as_rgb(frame: Any) -> np.ndarray:
         )
     if frame.shape[0] < 1 or frame.shape[1] < 1:
         raise ExportError(f"a frame must have pixels, got shape {frame.shape}")
-    return _rgb_over_white(frame) if frame.shape[2] == 4 else np.ascontiguousarray(frame)
+    rgb = _rgb_over_white(frame) if frame.shape[2] == 4 else frame
+    r, g, b = (rgb[..., k].astype(np.uint32) for k in range(3))
+    return (np.uint32(0xFF000000) | (r << 16) | (g << 8) | b).astype(np.uint32)
+
+
+def _rgb24(frame: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 of a (H, W) 0xFFRRGGBB frame."""
+    return np.ascontiguousarray(frame.view(np.uint8).reshape(*frame.shape, 4)[..., 2::-1])
 
 
 def _rgb_over_white(rgba: np.ndarray) -> np.ndarray:
@@ -166,6 +190,7 @@ def _pad_to_block(frame: np.ndarray, block: int) -> np.ndarray:
 # ---- writers ----------------------------------------------------------------------------------
 class _Writer:
     def append(self, frame: np.ndarray) -> None:
+        """Add a (H, W) 0xFFRRGGBB frame."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -175,43 +200,160 @@ class _Writer:
         """Stop without finishing the file (it is removed by the caller)."""
 
 
-class _GifWriter(_Writer):
-    """Collects the frames; the palette of each is chosen when the file is written at the end."""
+CODE_BITS = 6  # bits per channel of the colour table that maps pixels to palette entries
+FAR = 40  # a colour farther than this (in any channel) from every palette entry is not in it
+MANY_FAR = 0.002  # a frame with more such pixels than this share gets its own palette
 
-    def __init__(self, path: Path, fps: float) -> None:
+
+def _codes(frame: np.ndarray) -> np.ndarray:
+    """Each pixel's colour reduced to CODE_BITS bits per channel, as one index."""
+    shift = 8 - CODE_BITS
+    mask = (1 << CODE_BITS) - 1
+    return (((frame >> (16 + shift)) & mask) << (2 * CODE_BITS)
+            | ((frame >> (8 + shift)) & mask) << CODE_BITS
+            | ((frame >> shift) & mask)).astype(np.intp)
+
+
+class _Palette:
+    """Up to 256 colours and a table from colour codes to the nearest of them (filled in as
+    codes are met)."""
+
+    def __init__(self, frame: np.ndarray) -> None:
+        rgb = Image.fromarray(_rgb24(frame))
+        quantised = rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                 dither=Image.Dither.NONE)
+        flat = np.frombuffer(bytes(quantised.getpalette()), np.uint8)
+        used = len(flat) // 3
+        self.colours = flat[: used * 3].reshape(used, 3).astype(np.int32)
+        self.bytes = self.colours.astype(np.uint8).tobytes()
+        self.table = np.full(1 << (3 * CODE_BITS), -1, np.int16)
+        self.distance = np.zeros(1 << (3 * CODE_BITS), np.int16)
+
+    def indices(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        """(H, W) uint8 palette indices of ``frame`` and the share of its pixels whose colour
+        is far from every palette entry."""
+        codes = _codes(frame)
+        found = self.table[codes]
+        missing = found < 0
+        if missing.any():
+            self._learn(np.unique(codes[missing]))
+            found = self.table[codes]
+        far = float(np.count_nonzero(self.distance[codes] > FAR)) / codes.size
+        return found.astype(np.uint8), far
+
+    def _learn(self, codes: np.ndarray) -> None:
+        mask = (1 << CODE_BITS) - 1
+        shift = 8 - CODE_BITS
+        centre = np.stack([(codes >> (2 * CODE_BITS)) & mask, (codes >> CODE_BITS) & mask,
+                           codes & mask], axis=1) << shift
+        centre = centre + (1 << shift) // 2
+        for k in range(0, len(codes), 4096):
+            part = centre[k:k + 4096, None, :] - self.colours[None, :, :]
+            gap = np.abs(part).max(axis=2)
+            best = gap.argmin(axis=1)
+            self.table[codes[k:k + 4096]] = best
+            self.distance[codes[k:k + 4096]] = gap[np.arange(len(best)), best]
+
+
+class _GifWriter(_Writer):
+    """Streams frames into a GIF: one palette (a frame's own only when it needs one), and
+    each frame as the rectangle that changed since the one before."""
+
+    def __init__(self, path: Path, fps: float, shown: Path | None = None) -> None:
         self.path = path
-        # Pillow truncates to hundredths of a second; round to the nearest instead.
+        self.shown = shown or path  # the file name messages give (path is its temporary)
+        # GIF delays are hundredths of a second; round to the nearest.
         self.duration_ms = 10 * round(100.0 / fps)
-        self.frames: list[np.ndarray] = []
+        self.file: Any = None
+        self.palette: _Palette | None = None
+        self.previous: np.ndarray | None = None  # the last frame's 0xFFRRGGBB pixels
+        self.pending: tuple[Image.Image, tuple[int, int], int, bool] | None = None
 
     def append(self, frame: np.ndarray) -> None:
-        self.frames.append(frame)
+        try:
+            if self.palette is None:
+                self.palette = _Palette(frame)
+                first = self._image(self.palette.indices(frame)[0], self.palette)
+                self.file = open(self.path, "wb")  # noqa: SIM115 (closed in close/abort)
+                header, _ = GifImagePlugin.getheader(
+                    first, info={"loop": 0, "duration": self.duration_ms})
+                self._write(header)
+                self.pending = (first, (0, 0), self.duration_ms, False)
+                self.previous = frame
+                return
+            changed = frame != self.previous
+            if not changed.any():  # the same picture: the last frame lasts longer
+                image, offset, duration, local = self.pending
+                self.pending = (image, offset, duration + self.duration_ms, local)
+                return
+            rows = np.flatnonzero(changed.any(axis=1))
+            cols = np.flatnonzero(changed.any(axis=0))
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            part = frame[y0:y1, x0:x1]
+            indices, far = self.palette.indices(part)
+            palette, local = self.palette, False
+            if far > MANY_FAR:  # colours the animation's palette lacks: this frame's own
+                palette, local = _Palette(part), True
+                indices, _ = palette.indices(part)
+            self._flush()
+            self.pending = (self._image(indices, palette), (int(x0), int(y0)),
+                            self.duration_ms, local)
+            self.previous = frame
+        except OSError as exc:
+            raise ExportError(f"{self.shown}: cannot write the GIF ({exc.strerror or exc})") \
+                from None
+
+    @staticmethod
+    def _image(indices: np.ndarray, palette: _Palette) -> Image.Image:
+        image = Image.fromarray(np.ascontiguousarray(indices), mode="P")
+        image.putpalette(palette.bytes)
+        return image
+
+    def _flush(self) -> None:
+        if self.pending is None:
+            return
+        image, offset, duration, local = self.pending
+        self.pending = None
+        self._write(GifImagePlugin.getdata(image, offset, duration=duration,
+                                           include_color_table=local))
+
+    def _write(self, chunks) -> None:
+        for chunk in chunks:
+            self.file.write(chunk)
 
     def close(self) -> None:
+        if self.file is None:
+            return
         try:
-            with iio.imopen(self.path, "w", plugin="pillow", extension=".gif") as file:
-                for frame in self.frames:
-                    # imageio's GIF duration is in milliseconds per frame; loop=0 repeats forever
-                    file.write(frame, is_batch=False, duration=self.duration_ms, loop=0)
+            self._flush()
+            self.file.write(b";")  # the GIF trailer
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
         except OSError as exc:
-            raise ExportError(f"{self.path}: cannot write the GIF ({exc})") from None
+            raise ExportError(f"{self.shown}: cannot write the GIF ({exc.strerror or exc})") \
+                from None
         finally:
-            self.frames = []
+            self.file = None
 
     def abort(self) -> None:
-        self.frames = []
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+            self.file = None
 
 
 class _Mp4Writer(_Writer):
     """Streams frames to ffmpeg as they come."""
 
-    def __init__(self, path: Path, fps: float) -> None:
+    def __init__(self, path: Path, fps: float, shown: Path | None = None) -> None:
         self.path = path
+        self.shown = shown or path
         self.fps = fps
         self.encoder: Any = None
 
     def append(self, frame: np.ndarray) -> None:
-        frame = _pad_to_block(frame, MP4_BLOCK)
+        frame = _pad_to_block(_rgb24(frame), MP4_BLOCK)
         try:
             if self.encoder is None:
                 self.encoder = imageio_ffmpeg.write_frames(
@@ -223,12 +365,14 @@ class _Mp4Writer(_Writer):
                     pix_fmt_out="yuv420p",
                     quality=_MP4_QUALITY,
                     macro_block_size=MP4_BLOCK,
-                    ffmpeg_log_level="error",
+                    # ffmpeg's own lines would break the one-line message; what went wrong
+                    # is found by reading the file back (see _check_written)
+                    ffmpeg_log_level="quiet",
                 )
                 self.encoder.send(None)  # starts ffmpeg
             self.encoder.send(np.ascontiguousarray(frame))
-        except (OSError, RuntimeError) as exc:
-            raise ExportError(f"{self.path}: cannot write the MP4 ({_first_line(exc)})") from None
+        except (OSError, RuntimeError, StopIteration) as exc:
+            raise ExportError(f"{self.shown}: cannot write the MP4 ({_first_line(exc)})") from None
 
     def close(self) -> None:
         if self.encoder is None:
@@ -236,12 +380,39 @@ class _Mp4Writer(_Writer):
         encoder, self.encoder = self.encoder, None
         try:
             encoder.close()
-        except (OSError, RuntimeError) as exc:
-            raise ExportError(f"{self.path}: cannot write the MP4 ({_first_line(exc)})") from None
+        except (OSError, RuntimeError, StopIteration) as exc:
+            raise ExportError(f"{self.shown}: cannot write the MP4 ({_first_line(exc)})") from None
 
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def _check_written(temp: Path, target: Path, suffix: str, frames: int) -> None:
+    """Refuse a file that is not what was asked for: empty, cut short (a full disk that the
+    encoder did not report), or holding fewer frames."""
+    try:
+        size = temp.stat().st_size
+    except OSError as exc:
+        raise ExportError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    if size == 0:
+        raise ExportError(f"{target}: nothing was written (is the disk full?)")
+    if suffix == ".gif":
+        with open(temp, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b";":
+                raise ExportError(f"{target}: the GIF was cut short (is the disk full?)")
+        return
+    try:
+        reader = imageio_ffmpeg.read_frames(str(temp))
+        meta = next(reader)
+        count = sum(1 for _ in reader)
+    except (OSError, RuntimeError, StopIteration) as exc:
+        raise ExportError(f"{target}: the MP4 is unreadable ({_first_line(exc)}; is the disk "
+                          "full?)") from None
+    if count != frames or not meta.get("size"):
+        raise ExportError(f"{target}: the MP4 holds {count} of {frames} frames (is the disk "
+                          "full?)")
 
 
 # ---- files ------------------------------------------------------------------------------------

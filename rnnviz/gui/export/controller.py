@@ -26,14 +26,16 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.gui.export.animation import export_animation, frame_steps
-from rnnviz.gui.export.dialogs import AnimationDialog, ExportDialog
+from rnnviz.gui.export.dialogs import AnimationDialog, ExportDialog, HandoutDialog
 from rnnviz.gui.export.figures import (
     export_figure,
     export_widget_image,
     render_figure,
     render_widget,
 )
+from rnnviz.gui.export.sweep import CursorSweep
 from rnnviz.gui.panels.registry import DASHBOARD
+from rnnviz.gui.panels.tables import table_rows
 from rnnviz.io.run_export import ExportError, write_csv, write_run_npz
 
 __all__ = ["DASHBOARD", "ExportController", "add_context_actions"]
@@ -104,7 +106,7 @@ class ExportController(QObject):
         self._require_current()
         if Path(path).suffix.lower() == ".csv":
             return self.export_csv(key, path)
-        with self._panel_shown(key) as panel_view:
+        with self._panel_shown(key) as panel_view, self._no_empty_margin(key):
             return [export_figure(panel_view, path, width)]
 
     def export_dashboard(self, path: str | os.PathLike[str], width: int | None = None) -> Path:
@@ -132,12 +134,39 @@ class ExportController(QObject):
         if not tables:
             raise ExportError(f"{self._title(key)}: no data is plotted")
         if len(tables) == 1:
-            headers, rows = next(iter(tables.values()))
-            return [write_csv(target, headers, rows)]
+            table = next(iter(tables.values()))
+            return [write_csv(target, table[0], table_rows(table))]
         return [
-            write_csv(target.with_name(f"{target.stem}_{_safe_name(name)}.csv"), headers, rows)
-            for name, (headers, rows) in tables.items()
+            write_csv(target.with_name(f"{target.stem}_{_safe_name(name)}.csv"), table[0],
+                      table_rows(table))
+            for name, table in tables.items()
         ]
+
+    def export_handout(self, path: str | os.PathLike[str], keys: list[str], *,
+                       title: str = "", caption: str | None = None, width_in: float = 7.0,
+                       dpi: int = 300, cursor: bool = False) -> Path:
+        """Write the handout figure of panels ``keys`` (see :mod:`.handout`): .png at ``dpi``,
+        .svg or .pdf, ``width_in`` inches wide, with ``title`` and ``caption`` (None: the
+        model's description); ``cursor``: mark the cursor step. Returns the path."""
+        from rnnviz.gui.export.handout import export_handout
+
+        self._require_current()
+        self.window.redraw_now()
+        return export_handout(self.window, path, keys, title=title, caption=caption,
+                              width_in=width_in, dpi=dpi, cursor=cursor)
+
+    def open_figure_dialog(self) -> HandoutDialog:
+        """File → Export Figure…: a figure of chosen panels for a handout."""
+        self._require_current_quietly()
+        dialog = HandoutDialog(self)
+        self._show_dialog(dialog)
+        return dialog
+
+    def _require_current_quietly(self) -> None:
+        try:
+            self._require_current()
+        except ExportError as exc:
+            self.message(str(exc))
 
     def export_run(self, path: str | os.PathLike[str]) -> list[Path]:
         """Write the run's arrays to ``path`` (.npz) and its description beside it (.json)."""
@@ -170,6 +199,15 @@ class ExportController(QObject):
         steps = frame_steps(session.document.sequence.steps, stride)
         if saved.reveal and saved.phase == "backward":
             steps.reverse()
+        if key != DASHBOARD and not saved.reveal:
+            # only the cursor moves: the panel is rendered once, the cursor drawn per frame
+            with self._panel_shown(key) as view, self._no_empty_margin(key), CursorSweep(
+                    view, window.panels[key].cursor, width) as sweep:
+                try:
+                    return export_animation(path, sweep.frame, steps, fps, progress)
+                finally:
+                    session.set_view(saved)
+                    window.redraw_now()
         shown = self._dashboard_renderer() if key == DASHBOARD else self._panel_renderer(key)
         with shown as render:
 
@@ -219,8 +257,23 @@ class ExportController(QObject):
         yield view
 
     @contextlib.contextmanager
+    def _no_empty_margin(self, key: str) -> Iterator[None]:
+        """A panel of line plots alone drops the room its plots keep for colour bars."""
+        panel = self.window.panels[key]
+        drop = not panel.has_heatmaps
+        if drop:
+            panel.set_gutter(False)
+            _settle()
+        try:
+            yield
+        finally:
+            if drop:
+                panel.set_gutter(True)
+                _settle()
+
+    @contextlib.contextmanager
     def _panel_renderer(self, key: str) -> Iterator[Renderer]:
-        with self._panel_shown(key) as view:
+        with self._panel_shown(key) as view, self._no_empty_margin(key):
             yield lambda width: render_figure(view, width)
 
     @contextlib.contextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -25,12 +26,14 @@ from PySide6.QtWidgets import (
 
 from rnnviz.gui.export.animation import MAX_GIF_FPS, frame_steps
 from rnnviz.gui.export.figures import MAX_PIXELS
+from rnnviz.gui.panels.registry import panel_spec
 from rnnviz.io.run_export import ExportError
 
 if TYPE_CHECKING:
     from rnnviz.gui.export.controller import ExportController
 
-__all__ = ["ANIMATION_FORMATS", "FIGURE_FORMATS", "AnimationDialog", "ExportDialog"]
+__all__ = ["ANIMATION_FORMATS", "FIGURE_FORMATS", "AnimationDialog", "ExportDialog",
+           "HandoutDialog"]
 
 # Dialog choice -> file suffix.
 FIGURE_FORMATS = {"PNG image": ".png", "SVG vector": ".svg", "PDF": ".pdf", "CSV data": ".csv"}
@@ -285,3 +288,162 @@ class AnimationDialog(_ExportDialogBase):
             self.show_error("cancelled: nothing was written")
             return []
         return [path]
+
+
+HANDOUT_CHOICES = {"PNG image": ".png", "SVG vector": ".svg", "PDF": ".pdf"}
+
+
+class HandoutDialog(QDialog):
+    """File → Export Figure…: the chosen panels as one figure for a handout, with panel
+    letters, a title and a caption describing the model; PNG at a resolution, SVG or PDF.
+
+    ``set_choices(...)`` then ``accept()`` exports as the Save button does; the file written
+    is then in ``written``."""
+
+    def __init__(self, controller: ExportController) -> None:
+        from rnnviz.gui.export.handout import (
+            DEFAULT_DPI,
+            DEFAULT_WIDTH_IN,
+            MAX_DPI,
+            default_panels,
+            describe_model,
+        )
+
+        super().__init__(controller.window)
+        self.controller = controller
+        self.setWindowTitle("Export figure")
+        self.written: list[Path] = []
+        window = controller.window
+        results = window.session.model_results
+        config = window.session.model.config
+        chosen = default_panels(config)
+        self.panel_checks: dict[str, QCheckBox] = {}
+        panels_box = QVBoxLayout()
+        for key, panel in window.panels.items():
+            check = QCheckBox(panel.title.replace("&", "&&"))
+            check.setChecked(key in chosen)
+            check.setEnabled(panel_spec(key).has_content(config))
+            panels_box.addWidget(check)
+            self.panel_checks[key] = check
+        self.title_edit = QLineEdit(_default_title(window))
+        self.caption_edit = QLineEdit(describe_model(results) if results is not None else "")
+        self.caption_edit.setToolTip("The model's description; edit it freely")
+        self.format_combo = QComboBox()
+        for name, suffix in HANDOUT_CHOICES.items():
+            self.format_combo.addItem(name, suffix)
+        self.dpi_spin = QSpinBox()
+        self.dpi_spin.setRange(36, MAX_DPI)
+        self.dpi_spin.setSuffix(" dpi")
+        self.dpi_spin.setValue(int(controller.setting("handout_dpi", DEFAULT_DPI, int)))
+        self.width_spin = QDoubleSpinBox()
+        self.width_spin.setRange(1.0, 40.0)
+        self.width_spin.setDecimals(1)
+        self.width_spin.setSuffix(" in")
+        self.width_spin.setValue(float(controller.setting("handout_width", DEFAULT_WIDTH_IN,
+                                                          float)))
+        self.cursor_check = QCheckBox("mark the cursor step")
+        self.path_edit = QLineEdit(str(Path(controller.last_folder()) / "figure.png"))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Panels", panels_box)
+        form.addRow("Title", self.title_edit)
+        form.addRow("Caption", self.caption_edit)
+        form.addRow("Format", self.format_combo)
+        form.addRow("Resolution", self.dpi_spin)
+        form.addRow("Width", self.width_spin)
+        form.addRow("", self.cursor_check)
+        form.addRow("File", path_row)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+
+    def suffix(self) -> str:
+        return str(self.format_combo.currentData())
+
+    def keys(self) -> list[str]:
+        return [k for k, c in self.panel_checks.items() if c.isChecked() and c.isEnabled()]
+
+    def _format_changed(self) -> None:
+        path = Path(self.path_edit.text().strip() or "figure")
+        self.path_edit.setText(str(path.with_suffix(self.suffix())))
+        self.dpi_spin.setEnabled(self.suffix() == ".png")
+
+    def _browse(self) -> None:
+        name = self.format_combo.currentText()
+        path, _ = QFileDialog.getSaveFileName(self, "Export figure to", self.path_edit.text(),
+                                              f"{name} (*{self.suffix()})")
+        if path:
+            self.path_edit.setText(path if Path(path).suffix.lower() == self.suffix()
+                                   else path + self.suffix())
+
+    def set_choices(self, panels: list[str] | None = None, fmt: str | None = None,
+                    path: str | os.PathLike[str] | None = None, title: str | None = None,
+                    caption: str | None = None, dpi: int | None = None,
+                    width_in: float | None = None, cursor: bool | None = None) -> None:
+        """Choose programmatically (as a user would in the dialog)."""
+        if panels is not None:
+            for key, check in self.panel_checks.items():
+                check.setChecked(key in panels)
+        if fmt is not None:
+            suffix = fmt if fmt.startswith(".") else "." + fmt
+            index = self.format_combo.findData(suffix.lower())
+            if index < 0:
+                raise ExportError(f"unknown format {fmt!r}")
+            self.format_combo.setCurrentIndex(index)
+        if path is not None:
+            self.path_edit.setText(str(path))
+        if title is not None:
+            self.title_edit.setText(title)
+        if caption is not None:
+            self.caption_edit.setText(caption)
+        if dpi is not None:
+            self.dpi_spin.setValue(dpi)
+        if width_in is not None:
+            self.width_spin.setValue(width_in)
+        if cursor is not None:
+            self.cursor_check.setChecked(cursor)
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def accept(self) -> None:
+        try:
+            text = self.path_edit.text().strip()
+            if not text:
+                raise ExportError("choose a file to export to")
+            path = Path(text).expanduser()
+            if path.suffix.lower() != self.suffix():
+                path = path.with_name(path.name + self.suffix())
+            written = self.controller.export_handout(
+                path, self.keys(), title=self.title_edit.text(),
+                caption=self.caption_edit.text(), width_in=self.width_spin.value(),
+                dpi=self.dpi_spin.value(), cursor=self.cursor_check.isChecked())
+        except ExportError as exc:
+            self.show_error(str(exc))
+            return
+        self.controller.remember_folder(path)
+        self.controller.remember("handout_dpi", self.dpi_spin.value())
+        self.controller.remember("handout_width", self.width_spin.value())
+        self.controller.message(f"exported {written.name}")
+        self.written = [written]
+        super().accept()
+
+
+def _default_title(window) -> str:
+    path = window.session.path
+    return Path(path).stem if path else ""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
@@ -24,7 +25,7 @@ from rnnviz.gui.theme import LIGHT, apply_palette
 from rnnviz.io.run_export import ExportError
 from rnnviz.session import Session
 
-__all__ = ["FORMATS", "PANELS", "WINDOW_SIZE", "export_views"]
+__all__ = ["FORMATS", "PANELS", "WINDOW_SIZE", "HandoutOptions", "export_views"]
 
 WINDOW_SIZE = (1600, 1000)
 PANELS = export_targets()
@@ -33,6 +34,17 @@ _IMAGE_FORMATS = ("png", "svg", "pdf")
 _ANIMATION_FORMATS = ("gif", "mp4")
 # Harmless notices of the offscreen platform, which has no window manager.
 _QUIET = ("This plugin does not support",)
+
+
+@dataclass(frozen=True)
+class HandoutOptions:
+    """How ``rnnviz export --figure`` composes its figure (see :mod:`.handout`)."""
+
+    title: str = ""
+    caption: str | None = None  # None: the model's description
+    width_in: float = 7.0
+    dpi: int = 300
+    cursor: bool = False
 
 
 def export_views(
@@ -44,6 +56,8 @@ def export_views(
     fps: float = 10,
     stride: int = 1,
     skip_empty: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+    handout: HandoutOptions | None = None,
 ) -> list[Path]:
     """Write each of ``panels`` (keys of the panel registry, or "dashboard") in each of
     ``formats`` ("png" ``width`` pixels wide, "svg", "pdf", "csv", "gif"/"mp4" animations at
@@ -51,8 +65,11 @@ def export_views(
     ``<panel>.<format>`` (CSV: ``<panel>.csv``, or ``<panel>_<table>.csv`` for each of several
     tables). With ``skip_empty``, panels with nothing to show for this network are left out
     (cell memory without an LSTM, the output without a readout); otherwise asking for one is an
-    ExportError. Returns the files in order.
+    ExportError. ``progress(name, fraction)`` follows each file being written (animations frame
+    by frame). With ``handout``, the image formats (png, svg, pdf) are one figure of the panels
+    for a handout, ``figure.<format>``, instead of a file per panel. Returns the files in order.
     """
+    report = progress or (lambda _name, _fraction: None)
     formats = [f.lower().lstrip(".") for f in formats]
     panels = [p.lower() for p in panels]
     for kind, given, known in (("format", formats, FORMATS), ("panel", panels, PANELS)):
@@ -65,6 +82,17 @@ def export_views(
     config = session.model.config
     written: list[Path] = []
     with _offscreen_window(session) as controller:
+        if handout is not None:
+            keys = [p for p in panels if p != DASHBOARD and (
+                panel_spec(p).has_content(config) or not skip_empty)]
+            for fmt in [f for f in formats if f in _IMAGE_FORMATS]:
+                path = out / f"figure.{fmt}"
+                report(path.name, 0.0)
+                written.append(controller.export_handout(
+                    path, keys, title=handout.title, caption=handout.caption,
+                    width_in=handout.width_in, dpi=handout.dpi, cursor=handout.cursor))
+                report(path.name, 1.0)
+            formats = [f for f in formats if f not in _IMAGE_FORMATS]
         for panel in panels:
             if panel != DASHBOARD and not panel_spec(panel).has_content(config):
                 if skip_empty:
@@ -76,13 +104,17 @@ def export_views(
                 dock.show()  # panels closed by default (the analysis views) open to export
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
+                report(path.name, 0.0)
                 if fmt in _ANIMATION_FORMATS:
-                    controller.export_animation(panel, path, fps, stride, width)
+                    controller.export_animation(
+                        panel, path, fps, stride, width,
+                        lambda f, name=path.name: report(name, f))
                     written.append(path)
                 elif fmt == "png":
                     written += controller.export(panel, path, width)
                 else:
                     written += controller.export(panel, path)
+                report(path.name, 1.0)
     return written
 
 

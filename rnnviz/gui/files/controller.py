@@ -12,26 +12,53 @@ history; opening a sequence or weights into the current document is one undoable
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from importlib.resources import files as resource_files
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QEventLoop, QObject
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QApplication, QMenu
 
 from rnnviz.gui.files.prompts import DISCARD, SAVE, Prompts
 from rnnviz.gui.files.recent import RecentFiles
 from rnnviz.gui.files.recovery import Autosave
 from rnnviz.io.errors import FileFormatError
+from rnnviz.io.lesson_file import LESSON_SUFFIX
 from rnnviz.io.opener import file_kind, open_file
 from rnnviz.io.session_file import SESSION_SUFFIX, save_session
 from rnnviz.io.weights import SAVE_SUFFIXES, save_weights, weight_prefixes
+from rnnviz.jobs import FunctionJob
 from rnnviz.session import Document, ViewState
 from rnnviz.session.demos import DEMOS, load_demo
 
 UNTITLED = "untitled"
+OPEN_SLOT = "open"
+
+
+@dataclass
+class _Opening:
+    """Files being opened, in order: ``index`` the next one; ``ok`` None until done."""
+
+    paths: list[str]
+    interactive: bool
+    kind: str | None
+    index: int = 0
+    ok: bool | None = None
+
+
+@dataclass
+class _Read:
+    """What a reading job found: the kind of file and the document it gives (or, for weights
+    holding several RNNs, their prefixes to choose from), read onto ``document``."""
+
+    kind: str
+    opened: object
+    prefixes: list[str]
+    document: Document
 SAMPLE_SUFFIX = SESSION_SUFFIX
 
 OPEN_FILTER = (
@@ -72,6 +99,7 @@ class FileController(QObject):
         self.prompts = prompts or Prompts()
         self.recent = RecentFiles(window.settings.store)
         self._may_close = False
+        self._opening: _Opening | None = None
         self._in_close_event = False
         self._close_answer: bool | None = None
         self.autosave = Autosave(self)
@@ -194,6 +222,7 @@ class FileController(QObject):
             self.session.mark_saved()
         self.session.path = path
         w.editor.reset()
+        w.reset_zoom()  # a new document: its whole time range, whatever was zoomed before
         self.update_title()
 
     def new(self) -> bool:
@@ -236,72 +265,116 @@ class FileController(QObject):
         return self.open_paths([path], interactive=True)
 
     def open_paths(
-        self, paths: list[str], *, interactive: bool = False, kind: str | None = None
+        self, paths: list[str], *, interactive: bool = False, kind: str | None = None,
+        wait: bool = False,
     ) -> bool:
         """Open files in order: a session replaces the document (asking about unsaved changes
         first), sequences and weights apply to it as one undoable edit each. Stops at the first
-        failure (a one-line message; the document stays as it was). True when all were opened
-        now. ``kind`` forces how a file is read ("weights" for Load Weights)."""
-        for i, path in enumerate(paths):
-            try:
-                this_kind = kind or file_kind(path)
-            except FileFormatError as exc:
-                return self.failed(
-                    f"cannot open {Path(path).name}: {_problem(exc, path)}", interactive
-                )
-            if this_kind == "session":
-                return self._open_session_then(path, paths[i + 1 :], interactive)
-            if this_kind == "lesson" and hasattr(self.window, "lessons"):
-                return self.window.lessons.open_file(path, interactive=interactive)
-            if not self._apply_file(path, this_kind, interactive):
-                return False
+        failure (a one-line message; the document stays as it was). ``kind`` forces how a file
+        is read ("weights" for Load Weights).
+
+        Files are read in a job of the window's runner (slot "open"), so the window keeps
+        drawing however large a file is; the documents are applied on the GUI thread as each
+        one is read. Returns at once (True: started) unless ``wait``, which runs the event
+        loop until every file is dealt with and returns whether all were opened."""
+        opening = _Opening(list(paths), interactive, kind)
+        self._opening = opening
+        self._open_next(opening)
+        if wait:
+            self.wait()
+            return bool(opening.ok)
         return True
 
-    def _open_session_then(self, path: str, rest: list[str], interactive: bool) -> bool:
-        """Open the session at ``path`` once unsaved changes are dealt with, then ``rest``."""
-        opened: list[bool] = []
+    @property
+    def opening(self) -> bool:
+        """Whether files are being read (a job in the "open" slot, or a question pending)."""
+        return self._opening is not None and self._opening.ok is None
 
-        def go() -> None:
-            opened.append(
-                self._open_session(path, interactive)
-                and self.open_paths(rest, interactive=interactive)
-            )
+    def wait(self, timeout_s: float = 60.0) -> None:
+        """Run the event loop until the files being opened are dealt with (for scripts and
+        tests; the window keeps drawing meanwhile)."""
+        deadline = time.monotonic() + timeout_s
+        while self.opening and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            if self.window.runner.running(OPEN_SLOT):
+                self.window.runner.wait(OPEN_SLOT, 20)
 
-        self.when_safe(go)
-        return bool(opened and opened[0])
+    def _open_next(self, opening: _Opening, prefix: str | None = None) -> None:
+        if opening is not self._opening:
+            return  # a newer open replaced this one
+        if opening.index >= len(opening.paths):
+            opening.ok = True
+            return
+        path = opening.paths[opening.index]
+        if opening.kind is None and Path(path).suffix.lower() == LESSON_SUFFIX:
+            # a lesson is the lessons' to open; it ends the list, as a session does
+            lessons = getattr(self.window, "lessons", None)
+            opening.ok = bool(lessons is not None and lessons.open_file(
+                path, interactive=opening.interactive))
+            return
+        document = self.session.document
+        model = self.session.view.model
+        forced = opening.kind
 
-    def _open_session(self, path: str, interactive: bool) -> bool:
-        try:
-            opened = open_file(path, self.session.document)
-        except (FileFormatError, OSError) as exc:
-            return self.failed(
-                f"cannot open {Path(path).name}: {_problem(exc, path)}", interactive
-            )
-        self.replace_document(opened.document, opened.view, str(Path(path).absolute()))
-        self.recent.add(path)
-        self.window.show_message(opened.message)
-        return True
-
-    def _apply_file(self, path: str, kind: str, interactive: bool) -> bool:
-        name = Path(path).name
-        prefix = None
-        try:
-            if kind == "weights":
+        def read(ctx) -> _Read:
+            this_kind = forced or file_kind(path)
+            if this_kind == "weights" and prefix is None:
                 prefixes = weight_prefixes(path)
                 if len(prefixes) > 1:
-                    prefix = self.prompts.choose_prefix(self.window, name, prefixes)
-                    if prefix is None:
-                        self.window.show_message(f"{name}: not loaded")
-                        return False
-            opened = open_file(path, self.session.document, prefix=prefix, expect=kind,
-                               model=self.session.view.model)
-        except (FileFormatError, OSError, ValueError) as exc:
-            return self.failed(f"cannot open {name}: {_problem(exc, path)}", interactive)
+                    return _Read(this_kind, None, prefixes, document)
+            try:
+                opened = open_file(path, document, prefix=prefix, expect=forced or (
+                    this_kind if this_kind != "session" else None), model=model)
+            except MemoryError:
+                raise FileFormatError(f"{Path(path).name}: not enough memory to read it") \
+                    from None
+            return _Read(this_kind, opened, [], document)
+
+        self.window.show_message(f"reading {Path(path).name}…")
+        self.window.runner.start(
+            OPEN_SLOT, FunctionJob(f"reading {Path(path).name}", read),
+            done=lambda result: self._read(opening, path, result),
+            failed=lambda message: self._finish_failed(
+                opening, f"cannot open {Path(path).name}: {_problem(message, path)}"))
+
+    def _read(self, opening: _Opening, path: str, result: _Read) -> None:
+        if opening is not self._opening:
+            return
+        name = Path(path).name
+        if result.prefixes:  # several RNNs in one file: which one?
+            prefix = self.prompts.choose_prefix(self.window, name, result.prefixes)
+            if prefix is None:
+                self.window.show_message(f"{name}: not loaded")
+                opening.ok = False
+                return
+            self._open_next(opening, prefix)
+            return
+        opened = result.opened
+        if result.kind == "session":
+            def replace() -> None:
+                self.replace_document(opened.document, opened.view, str(Path(path).absolute()))
+                self.recent.add(path)
+                self.window.show_message(opened.message)
+                opening.index += 1
+                self._open_next(opening)
+
+            self.when_safe(replace, lambda: setattr(opening, "ok", False))
+            return
+        if self.session.document is not result.document:
+            self._open_next(opening)  # the document changed while reading: read onto it
+            return
         label = "load weights" if opened.kind == "weights" else "import sequence"
         self.window.editor.apply(opened.document, f"{label} {name}")
         self.recent.add(path)
         self.window.show_message(opened.message)
-        return True
+        opening.index += 1
+        self._open_next(opening)
+
+    def _finish_failed(self, opening: _Opening, message: str) -> None:
+        if opening is not self._opening:
+            return
+        opening.ok = False
+        self.failed(message, opening.interactive)
 
     def failed(self, message: str, interactive: bool = True) -> bool:
         """Report a failure (status bar, and a box when ``interactive``); returns False."""

@@ -46,6 +46,20 @@ class CellPanel(Panel):
     def available(self) -> bool:
         return not self.note.isVisible() and self.results is not None
 
+    def prepare(self, results: ModelResults, view: ViewState, pixels: bool = True) -> dict | None:
+        cell = results.trace.cell
+        if cell is None:
+            return None
+        shown = view.visible_states(results.sequence.steps)
+        values = cell[view.layer]  # (T, H)
+        data = finite_or_nan(values[:shown].T)
+        m = symmetric_limit(values)
+        out = {"data": data, "levels": (-m, m)}
+        results.trace.cell_norm  # noqa: B018 (computed here, off the GUI thread, and kept)
+        if pixels:
+            out["pixels"] = self.heatmap.pixels(data, (-m, m))
+        return out
+
     def show_results(self, results: ModelResults, view: ViewState) -> None:
         self.results = results
         cell = results.trace.cell
@@ -54,19 +68,17 @@ class CellPanel(Panel):
         self.note.setVisible(not has_cell)
         if not has_cell:
             self.heatmap.set_data(np.zeros((1, 0)), results.sequence.steps)
-            self.norm_line.setData([], [])
+            self.set_line(self.norm_line, np.zeros(0), np.zeros(0))
             self._tables = {}
             return
         steps = results.sequence.steps
         shown = view.visible_states(steps)
-        values = cell[view.layer]  # (T, H)
-        data = finite_or_nan(values[:shown].T)
-        m = symmetric_limit(values)
-        self.heatmap.set_levels(-m, m)
-        self.heatmap.set_data(data, steps)
+        prep = self.prepared(results, view) or self.prepare(results, view, pixels=False)
+        data = prep["data"]
+        self.heatmap.show(data, steps, prep["levels"], prep.get("pixels"))
         self.set_title(self.heatmap.plot, f"c_t, layer {view.layer} (units × steps)")
         norm = finite_or_nan(results.trace.cell_norm[view.layer, :shown])
-        self.norm_line.setData(np.arange(shown, dtype=np.float64), norm)
+        self.set_line(self.norm_line, np.arange(shown, dtype=np.float64), norm)
         self.fit_y(self.norm_plot, norm)
         self._tables = {
             f"cell_layer{view.layer}": partial(heatmap_table, data),

@@ -9,10 +9,10 @@ import numpy as np
 
 from rnnviz.engine import GATE_NAMES
 from rnnviz.gui.panels.base import Panel
-from rnnviz.gui.panels.items import Heatmap
+from rnnviz.gui.panels.items import Heatmap, colour_table, heat_pixels
 from rnnviz.gui.panels.ranges import finite_or_nan, symmetric_limit
 from rnnviz.gui.panels.tables import heatmap_table
-from rnnviz.gui.theme import Theme
+from rnnviz.gui.theme import Theme, colormap
 from rnnviz.session import ModelResults, ViewState
 
 GATE_TITLES = {
@@ -67,12 +67,32 @@ class GatesPanel(Panel):
         if tuple(self.gate_heatmaps) != names:
             self._build(names)
         steps = results.sequence.steps
-        shown = view.visible_states(steps)
         self._tables = {}
+        prep = self.prepared(results, view) or self.prepare(results, view, pixels=False)
         for name, heat in self.gate_heatmaps.items():
+            data, levels, pixels = prep[name]
+            heat.show(data, steps, levels, pixels)
+            title = GATE_TITLES[name]
+            self.set_title(heat.plot, title if cfg.num_layers == 1 else
+                           f"{title}, layer {view.layer}")
+            self._tables[f"gate_{name}_layer{view.layer}"] = partial(heatmap_table, data)
+
+    def prepare(self, results: ModelResults, view: ViewState, pixels: bool = True) -> dict:
+        """name -> (data (H, shown), levels, pixels or None) of every gate."""
+        names = GATE_NAMES[results.config.cell]
+        shown = view.visible_states(results.sequence.steps)
+        out = {}
+        for name in names:
             values = results.trace.gates[name][view.layer]  # (T, H)
             bounded = name != "pre" and results.nonfinite_step is None
             data = finite_or_nan(values[:shown].T, bounded)
-            heat.set_levels(*gate_levels(name, values))
-            heat.set_data(data, steps)
-            self._tables[f"gate_{name}_layer{view.layer}"] = partial(heatmap_table, data)
+            levels = gate_levels(name, values)
+            made = None
+            if pixels:
+                heat = self.gate_heatmaps.get(name)
+                signed = name == "pre" or name in SIGNED_GATES
+                table = heat.table if heat is not None else colour_table(colormap(
+                    self.theme.diverging if signed else self.theme.sequential))
+                made = heat_pixels(data, levels, table)
+            out[name] = (data, levels, made)
+        return out

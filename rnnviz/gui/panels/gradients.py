@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.items import DecadeAxis
 from rnnviz.gui.panels.ranges import positive_or_nan
 from rnnviz.gui.panels.tables import lines_table
 from rnnviz.gui.theme import Theme
@@ -22,9 +23,9 @@ class GradientsPanel(Panel):
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)
-        self.grad_plot = self.add_time_plot(0)
+        self.grad_plot = self.add_time_plot(0, left=DecadeAxis())
         self.grad_plot.setLogMode(x=False, y=True)
-        self.grad_plot.setLabel("left", "‖∂L/∂h_t‖ (log)")
+        self.grad_plot.setLabel("left", "‖∂L/∂·‖ (log)")
         self.grad_plot.setLabel("bottom", "step")
         self.grad_plot.setMouseEnabled(x=True, y=False)
         self.grad_plot.showGrid(y=True, alpha=theme.grid_alpha)
@@ -40,12 +41,7 @@ class GradientsPanel(Panel):
 
     def _rebuild(self, names: list[tuple[str, int, bool]]) -> None:
         plot = self.grad_plot
-        for item in self.grad_lines.values():
-            plot.removeItem(item)
-            if plot.legend is not None:
-                plot.legend.removeItem(item)
-        old = set(map(id, self.grad_lines.values()))
-        self._lines = [ln for ln in self._lines if id(ln.item) not in old]
+        self.remove_lines(plot, list(self.grad_lines.values()))
         self.grad_lines = {
             name: self.add_line(plot, name, colour, dashed=dashed) for name, colour, dashed in names
         }
@@ -85,11 +81,17 @@ class GradientsPanel(Panel):
                 y = y.copy()
                 y[:start] = np.nan
                 y[stop:] = np.nan
-            self.grad_lines[name].setData(x, y)
+            self.set_line(self.grad_lines[name], x, y)
             columns[name] = y
         self.fit_y(self.grad_plot, *columns.values(), log=True)
         self.note.setVisible(start >= stop)
         self._tables = {"gradients": partial(lines_table, columns)}
+
+    def prepare(self, results: ModelResults, view: ViewState) -> dict | None:
+        grads = results.grads
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads.hidden_norm, grads.cell_norm, grads.input_norm  # noqa: B018 (kept)
+        return None
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)

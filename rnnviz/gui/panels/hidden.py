@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit
 
-from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.base import MAX_LINE_POINTS, Panel, decimate
 from rnnviz.gui.panels.ranges import finite_or_nan, symmetric_limit
 from rnnviz.gui.panels.tables import heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
@@ -145,22 +145,20 @@ class HiddenPanel(Panel):
         cfg = results.config
         steps = results.sequence.steps
         self._sync_widgets(cfg.num_layers, view)
-        shown = view.visible_states(steps)
-        hidden = results.trace.hidden[view.layer]  # (T, H)
-        bounded = cfg.cell != "rnn_relu" and results.nonfinite_step is None
-        data = finite_or_nan(hidden[:shown].T, bounded)  # (H, shown)
-        self.heatmap.set_levels(*hidden_levels(cfg.cell, hidden))
-        self.heatmap.set_data(data, steps)
+        prep = self.prepared(results, view) or self.prepare(results, view, pixels=False)
+        data, levels = prep["data"], prep["levels"]
+        self.heatmap.show(data, steps, levels, prep.get("pixels"))
         self.set_title(self.heatmap.plot, f"h_t, layer {view.layer} (units × steps)")
         units = tuple(view.units[:MAX_TRACES])
         if units != self._trace_units:
             self._set_trace_units(units)
             self.fit_legend(self.trace_plot)
-        x = np.arange(shown, dtype=np.float64)
+        x = np.arange(data.shape[1], dtype=np.float64)
         columns: dict[str, np.ndarray] = {}
+        lines = prep.get("lines", {})
         for unit, item in zip(units, self._traces, strict=True):
             y = data[unit]
-            item.setData(x, y)
+            self.set_line(item, *lines.get(unit, (x, y)))
             columns[f"unit {unit}"] = y
         self.fit_y(self.trace_plot, *columns.values())
         self._tables = {
@@ -168,12 +166,24 @@ class HiddenPanel(Panel):
             f"hidden_traces_layer{view.layer}": partial(lines_table, columns),
         }
 
+    def prepare(self, results: ModelResults, view: ViewState, pixels: bool = True) -> dict:
+        cfg = results.config
+        steps = results.sequence.steps
+        shown = view.visible_states(steps)
+        hidden = results.trace.hidden[view.layer]  # (T, H)
+        bounded = cfg.cell != "rnn_relu" and results.nonfinite_step is None
+        data = finite_or_nan(hidden[:shown].T, bounded)  # (H, shown)
+        levels = hidden_levels(cfg.cell, hidden)
+        out = {"data": data, "levels": levels}
+        if pixels:  # off the GUI thread: the picture, and the traces as they are drawn
+            out["pixels"] = self.heatmap.pixels(data, levels)
+            x = np.arange(data.shape[1], dtype=np.float64)
+            out["lines"] = {u: decimate(x, np.ascontiguousarray(data[u]), MAX_LINE_POINTS)
+                            for u in view.units[:MAX_TRACES] if 0 <= u < data.shape[0]}
+        return out
+
     def _set_trace_units(self, units: tuple[int, ...]) -> None:
         plot = self.trace_plot
-        for item in self._traces:
-            plot.removeItem(item)
-            if plot.legend is not None:
-                plot.legend.removeItem(item)
-        self._lines = [ln for ln in self._lines if ln.item not in self._traces]
+        self.remove_lines(plot, self._traces)
         self._traces = [self.add_line(plot, f"unit {u}", k) for k, u in enumerate(units)]
         self._trace_units = units

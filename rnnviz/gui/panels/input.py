@@ -18,6 +18,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton
 
 from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.items import ValueAxis
+from rnnviz.gui.panels.legend import Entry
+from rnnviz.gui.panels.ranges import DISPLAY_LIMIT, finite_or_nan
 from rnnviz.gui.panels.tables import heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
 from rnnviz.session import Document, ModelResults, Sequence, ViewState
@@ -29,6 +32,44 @@ EDIT_MODES = (
     ("drag", "Drag", "Drag a sample up or down (elsewhere dragging scrolls the time axis)"),
     ("draw", "Draw", "Paint the chosen channel freehand across steps"),
 )
+
+
+LABEL_PIXELS = 11.0  # the height a channel's name needs on the axis
+
+
+class ChannelAxis(ValueAxis):
+    """The left axis of the input plot. With ``names`` (a one-hot image, one row per channel)
+    it names as many rows as fit — every row when each is tall enough, else every k-th —
+    otherwise it is an ordinary value axis."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("left", **kwargs)
+        self.names: tuple[str, ...] | None = None
+
+    def set_names(self, names: tuple[str, ...] | None) -> None:
+        if names != self.names:
+            self.names = names
+            self.picture = None
+            self.update()
+
+    def every(self, size: float, low: float, high: float) -> int:
+        """Name every k-th row of a view from ``low`` to ``high`` over ``size`` pixels."""
+        rows = max(high - low, 1e-9)
+        return max(1, int(np.ceil(LABEL_PIXELS / max(size / rows, 1e-9))))
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802 (Qt name)
+        if not self.names:
+            return super().tickValues(minVal, maxVal, size)
+        k = self.every(size, minVal, maxVal)
+        first = max(0, int(np.ceil(minVal)))
+        last = min(len(self.names) - 1, int(np.floor(maxVal)))
+        return [(float(k), [float(r) for r in range(first, last + 1) if r % k == 0])]
+
+    def tickStrings(self, values, scale: float, spacing: float):  # noqa: N802 (Qt name)
+        if not self.names:
+            return super().tickStrings(values, scale, spacing)
+        return [self.names[int(round(v))] if 0 <= int(round(v)) < len(self.names) else ""
+                for v in values]
 
 
 def _ink(theme: Theme) -> pg.ColorMap:
@@ -58,13 +99,18 @@ class InputPanel(Panel):
 
     key = "input"
     mode_changed = Signal(str)
+    # pixels the plot's data area needs to name every row of a one-hot image (the window
+    # makes room in the layout when it can)
+    needs_height = Signal(int)
 
     def __init__(self, theme: Theme, parent=None) -> None:
         super().__init__(theme, parent)
         self._build_edit_bar()
         self.hold_y = False  # while True the y range stays put (during a drag)
         self._fit_arrays: tuple[np.ndarray, ...] = ()
-        self.input_plot = self.add_time_plot(0, viewbox=EditableViewBox())
+        self.channel_axis = ChannelAxis()
+        self.input_plot = self.add_time_plot(0, viewbox=EditableViewBox(),
+                                             left=self.channel_axis)
         self.input_plot.setLabel("left", "x, target")
         self.input_plot.setLabel("bottom", "step")
         self.add_legend(self.input_plot)
@@ -144,33 +190,25 @@ class InputPanel(Panel):
 
     def _rebuild(self, names: tuple[str, ...], target_cols: int, image: bool) -> None:
         plot = self.input_plot
-        for item in self.x_lines + self.target_lines:
-            plot.removeItem(item)
-            if plot.legend is not None:
-                plot.legend.removeItem(item)
-        self._lines = [
-            ln
-            for ln in self._lines
-            if ln.item not in self.x_lines and ln.item not in self.target_lines
-        ]
+        self.remove_lines(plot, self.x_lines + self.target_lines)
         self.x_lines, self.target_lines = [], []
         if self._image.scene() is not None:
             plot.removeItem(self._image)
             plot.removeItem(self._classes)
-        left = plot.getAxis("left")
+        header = self.header(plot)
         if image:
             plot.addItem(self._image)
             plot.addItem(self._classes)
-            # every channel named where there is room: a sparse first level, the rest second
-            every = max(1, len(names) // 4)
-            major = [(k, n) for k, n in enumerate(names) if k % every == 0]
-            minor = [(k, n) for k, n in enumerate(names) if k % every != 0]
-            left.setTicks([major, minor])
+            self.channel_axis.set_names(names)  # as many rows named as fit
+            self.needs_height.emit(round(len(names) * LABEL_PIXELS))
             plot.setLabel("left", "channel")
             plot.setYRange(-0.5, len(names) - 0.5, padding=0)
             plot.enableAutoRange(y=False)
+            header.set_title("")
+            self._image_entries(target_cols > 0)
         else:
-            left.setTicks(None)
+            self.channel_axis.set_names(None)
+            header.extra = []
             plot.setLabel("left", "x, target")
             for k, name in enumerate(names):
                 self.x_lines.append(self.add_line(plot, name, k))
@@ -188,8 +226,17 @@ class InputPanel(Panel):
         self.results = results
         self.show_sequence(results.sequence)
 
+    def _image_entries(self, has_target: bool) -> None:
+        """What the one-hot image's marks mean, in the legend."""
+        entries = [Entry("character read (one-hot)", self.theme.foreground, "block")]
+        if has_target:
+            entries.append(Entry("target: the next character", self.theme.alarm, "block"))
+        self.header(self.input_plot).extra = entries
+        self.fit_legend(self.input_plot)
+
     def show_sequence(self, seq: Sequence) -> None:
-        """Draw ``seq``'s inputs and targets (nothing to do when it is what is drawn)."""
+        """Draw ``seq``'s inputs and targets (nothing to do when it is what is drawn). Values
+        beyond ±DISPLAY_LIMIT are not drawn (Qt cannot paint them), and the header says so."""
         if seq is self._sequence:
             return
         self._sequence = seq
@@ -203,31 +250,56 @@ class InputPanel(Panel):
             self._fill_channels(seq.channel_names, target_cols > 0)
             self.fit_legend(self.input_plot)
         steps = np.arange(seq.steps, dtype=np.float64)
+        inputs = finite_or_nan(seq.inputs)
+        shown_targets = None if targets is None else finite_or_nan(targets)
+        hidden = inputs is not seq.inputs or (
+            shown_targets is not None
+            and np.count_nonzero(np.isfinite(shown_targets)) < np.count_nonzero(
+                np.isfinite(targets)))
+        self.set_status(self.input_plot,
+                        f"values beyond ±{DISPLAY_LIMIT:.0e} are not drawn" if hidden else "")
         if image:
             data = seq.inputs.T
-            lo, hi = float(data.min()), float(data.max())
-            self._image.setImage(data, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
+            shown = inputs.T
+            with np.errstate(invalid="ignore"):
+                finite = shown[np.isfinite(shown)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            self._image.setImage(shown, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
             self._image.setRect(-0.5, -0.5, seq.steps, seq.channels)
             self._tables = {"input": partial(heatmap_table, data, row_name="channel")}
             if targets is not None:
                 cls = targets[:, 0]
                 keep = np.isfinite(cls)
-                self._classes.setData(steps[keep], cls[keep])
+                if keep.any():
+                    self._classes.setData(steps[keep], cls[keep])
+                else:
+                    self._classes.clear()
                 self._tables["target"] = partial(lines_table, {"target": cls})
             return
         columns: dict[str, np.ndarray] = {}
+        drawn: list[np.ndarray] = []
         for k, item in enumerate(self.x_lines):
-            item.setData(steps, seq.inputs[:, k])
+            self.set_line(item, steps, inputs[:, k])
             columns[seq.channel_names[k]] = seq.inputs[:, k]
+            drawn.append(inputs[:, k])
         for k, item in enumerate(self.target_lines):
-            item.setData(steps, targets[:, k])
+            self.set_line(item, steps, shown_targets[:, k])
             columns["target" if target_cols == 1 else f"target {k}"] = targets[:, k]
-        self._fit_arrays = tuple(columns.values())
+            drawn.append(shown_targets[:, k])
+        self._fit_arrays = tuple(drawn)
         if not self.hold_y:
             self.fit_y(self.input_plot, *self._fit_arrays)
         self._tables = {"input": partial(lines_table, columns)}
+
+    def reset_zoom(self) -> None:
+        super().reset_zoom()
+        # drawn again at the next redraw, its y range fitted (or, for an image, every row shown)
+        self._sequence = None
+        self._structure = ()
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         self._image.setColorMap(_ink(theme))
         self._classes.setBrush(pg.mkBrush(theme.alarm))
+        if self._structure and self._structure[2]:
+            self._image_entries(self._structure[1] > 0)

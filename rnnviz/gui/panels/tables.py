@@ -5,6 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 Table = tuple[list[str], np.ndarray]
+INDEX_COLUMNS = ("step", "unit", "channel")  # whole numbers, written as such
+
+
+def table_rows(table: Table) -> list[list]:
+    """The rows of ``table`` for a CSV writer: index columns (step, unit, channel) as whole
+    numbers ("3", not "3.0"), every other value as it is."""
+    headers, rows = table
+    ints = [k for k, h in enumerate(headers) if h in INDEX_COLUMNS]
+    out = rows.tolist()
+    for row in out:
+        for k in ints:
+            value = row[k]
+            if value == value and float(value).is_integer():  # not NaN
+                row[k] = int(value)
+    return out
 
 
 def heatmap_table(data: np.ndarray, row_name: str = "unit") -> Table:
