@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = (
+    "rnnviz.gui.training:install",
+)
 
 
 def install_features(window) -> None:

@@ -29,7 +29,7 @@ from rnnviz.engine import NetworkConfig
 from rnnviz.session.compute import Results, compute
 from rnnviz.session.document import Document, Model, SessionError, Task
 from rnnviz.session.document import Sequence as DocSequence
-from rnnviz.tasks import Example, TaskError, get_task_spec, make_task
+from rnnviz.tasks import TASKS, Example, TaskError, get_task_spec, make_task
 from rnnviz.tasks import Task as TrainTask
 from rnnviz.train import (
     FIT,
@@ -43,9 +43,12 @@ from rnnviz.train import (
     TrainSnapshot,
     check_fits,
     record_from_state,
+    task_definition,
 )
+from rnnviz.train.trainer import continues
 
 NEXT_STEP = "next_step"
+_WHERE = {"all": "every step", "last": "the last step"}
 
 
 def training_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Any:
@@ -152,6 +155,39 @@ class TaskChoice:
         return cls(str(task.get("name")), task.get("length"), options)
 
 
+def continued_update(document: Document, indices: Sequence[int], task: TrainTask,
+                     settings: TrainSettings) -> int:
+    """The update a run of ``task`` with ``settings`` on the models ``indices`` starts from:
+    their records' update when it continues them, else 0."""
+    records = [document.model(i).training for i in indices]
+    if not all(isinstance(r, TrainingRecord) for r in records):
+        return 0
+    return records[0].update if continues(records, task_definition(task), settings) else 0
+
+
+def suggest_choice(document: Document) -> TaskChoice:
+    """What to train the document on by default: what a model's record trained on; else the
+    first generated task whose examples look like the document's sequence (the adding
+    problem for the adding demo); else fitting the sequence (or, without targets, next-step
+    prediction of it)."""
+    for model in document.models:
+        if isinstance(model.training, TrainingRecord):
+            return TaskChoice.from_record(model.training)
+    indices = range(len(document.models))
+    for spec in TASKS.values():
+        if spec.needs != "none":
+            continue
+        try:
+            task = make_task(spec.name, max(document.sequence.steps, spec.min_length))
+        except TaskError:
+            continue
+        if fit_problem(task, document, indices) is None:
+            return TaskChoice(spec.name, task.length)
+    if document.task.loss != "none" and document.sequence.targets is not None:
+        return TaskChoice(FIT)
+    return TaskChoice(NEXT_STEP)
+
+
 def fit_problem(task: TrainTask, document: Document, indices: Sequence[int]) -> str | None:
     """Why the document cannot show ``task`` being learned by its models ``indices`` (its
     sequence is not an example of the task), or None when it can."""
@@ -163,6 +199,9 @@ def fit_problem(task: TrainTask, document: Document, indices: Sequence[int]) -> 
                    f"{task.input_size}")
     elif document.task.loss != task.loss or seq.targets is None:
         problem = f"the sequence's targets are not {task.title}'s ({task.loss} loss)"
+    elif document.task.where != task.where:
+        problem = (f"the sequence's targets count at {_WHERE[document.task.where]}; "
+                   f"{task.title}'s at {_WHERE[task.where]}")
     elif task.loss == "mse" and seq.targets.shape[1] != task.output_size:
         problem = (f"the sequence has {seq.targets.shape[1]} target(s); {task.title} has "
                    f"{task.output_size}")
@@ -273,13 +312,20 @@ class TrainingRun:
         self.task = task
         self.settings = settings
         self.token = token if token is not None else object()
-        self.trainer = Trainer(task, training_models(document, self.indices), settings,
-                               self.token)
+        self.models = training_models(document, self.indices)
+        self.trainer: Trainer | None = None
         self.configs = tuple(trained_config(document.model(i).config) for i in self.indices)
         self._lock = threading.Lock()
         self._base = document
         self._previous: Results | None = None
         self.start_document = document
+
+    def prepare(self) -> Trainer:
+        """The trainer (built at the first call: it evaluates the models at update 0, so a
+        job calls this in its own thread)."""
+        if self.trainer is None:
+            self.trainer = Trainer(self.task, self.models, self.settings, self.token)
+        return self.trainer
 
     def set_base(self, document: Document) -> None:
         """Build the snapshots from now on on ``document`` (thread-safe)."""
@@ -314,6 +360,8 @@ class TrainingRun:
         self._previous = results
         return DocumentSnapshot(base, doc, results)
 
-    def job(self, target: int) -> TrainJob:
-        """The job that trains up to ``target`` updates."""
-        return TrainJob(self.trainer, target, decorate=self.decorate)
+    def job(self, target: int | None = None, steps: int | None = None,
+            **options: Any) -> TrainJob:
+        """The job that trains up to update ``target``, or ``steps`` more updates
+        (``options``: those of :class:`~rnnviz.train.TrainJob`)."""
+        return TrainJob(self.prepare, target, steps=steps, decorate=self.decorate, **options)

@@ -73,20 +73,50 @@ def progress_message(snapshot: TrainSnapshot) -> str:
 
 
 class TrainJob:
-    """Train ``trainer`` until ``target`` updates are done (see the module docstring)."""
+    """Train until ``target`` updates are done, or ``steps`` more (see the module docstring).
+
+    ``trainer``: a :class:`Trainer`, or a function that makes one, called in the job's thread
+    (building a trainer evaluates the models at update 0, which takes time). With
+    ``publish_first``, a snapshot is published as soon as the trainer is ready.
+
+    ``wait_for_ack``: after publishing a snapshot, wait (at most that many seconds) until the
+    receiver calls :meth:`ack`. A window acks once it has drawn the snapshot, so training and
+    drawing take turns instead of competing for the interpreter (Python runs one thread at a
+    time), which would stretch every redraw and stall the window.
+    """
 
     title = "training"
 
-    def __init__(self, trainer: Trainer, target: int,
+    def __init__(self, trainer: Trainer | Callable[[], Trainer], target: int | None = None, *,
+                 steps: int | None = None,
                  decorate: Callable[[TrainSnapshot], Any] | None = None,
-                 publish_every: float = PUBLISH_SECONDS) -> None:
-        self.trainer = trainer
-        self.target = int(target)
+                 publish_every: float = PUBLISH_SECONDS, publish_first: bool = False,
+                 wait_for_ack: float = 0.0) -> None:
+        if (target is None) == (steps is None):
+            raise ValueError("give a target update or a number of steps")
+        self._make = None if isinstance(trainer, Trainer) else trainer
+        self.trainer: Trainer | None = trainer if isinstance(trainer, Trainer) else None
+        self.target = int(target) if target is not None else None
+        self.steps = steps
         self.decorate = decorate
         self.publish_every = publish_every
+        self.publish_first = publish_first
+        self.wait_for_ack = wait_for_ack
         self._stop = threading.Event()
-        self._started = trainer.update
+        self._acked = threading.Event()
+        self._started = 0 if self.trainer is None else self.trainer.update
         self._t0 = time.perf_counter()
+
+    def ack(self) -> None:
+        """The receiver has dealt with the last snapshot (thread-safe)."""
+        self._acked.set()
+
+    def _publish(self, ctx: JobContext) -> None:
+        self._acked.clear()
+        ctx.publish(self.snapshot())
+        if self.wait_for_ack > 0:
+            self._acked.wait(self.wait_for_ack)
+            ctx.check()
 
     def stop(self) -> None:
         """Pause: finish the update under way and return (thread-safe)."""
@@ -110,7 +140,13 @@ class TrainJob:
         return snap
 
     def run(self, ctx: JobContext) -> TrainSnapshot:
+        if self.trainer is None:
+            self.trainer = self._make()
         t = self.trainer
+        if self.steps is not None:
+            self.target = t.update + int(self.steps)
+        if self.publish_first:
+            self._publish(ctx)
         self._t0 = time.perf_counter()
         self._started = t.update
         span = max(self.target - self._started, 1)
@@ -122,7 +158,7 @@ class TrainJob:
             done = t.update - self._started
             ctx.progress(done / span, f"update {t.update}/{self.target}")
             if now - last >= self.publish_every and t.update < self.target:
-                ctx.publish(self.snapshot())
+                self._publish(ctx)
                 last = time.perf_counter()
         ctx.check()
         if t.diverged is not None:

@@ -80,6 +80,27 @@ def check_fits(task: Task, config: NetworkConfig, name: str = "the model") -> No
         raise TrainError(f"{name}: a regression task needs a readout without softmax")
 
 
+def continues(records: Sequence[TrainingRecord | None],
+              definition: tuple[Mapping, Mapping[str, np.ndarray]],
+              settings: TrainSettings) -> bool:
+    """Whether a run of the task ``definition`` with ``settings`` continues these records (one
+    per model): every model has one, for that task, with the same optimiser and seed, not
+    lost to divergence, and all at the same update with the same random state."""
+    if not records or any(r is None for r in records):
+        return False
+    first = records[0]
+    for r in records:
+        if r.optimizer is None and r.update > 0:
+            return False
+        if not same_definition(r.definition, definition):
+            return False
+        if not r.settings.continues(settings):
+            return False
+        if r.update != first.update or dict(r.rng_state) != dict(first.rng_state):
+            return False
+    return True
+
+
 class _Member:
     """One model's mutable state inside a run."""
 
@@ -141,6 +162,7 @@ class Trainer:
         else:
             self.update = 0
             rng_state = np.random.default_rng(settings.seed).bit_generator.state
+        self.first_update = self.update
         self._rng = np.random.Generator(np.random.PCG64())
         self._rng.bit_generator.state = dict(rng_state)
         self.diverged: Divergence | None = None
@@ -171,20 +193,7 @@ class Trainer:
 
     # ---- deciding whether a run continues ----------------------------------------------------
     def _continues(self, records: list[TrainingRecord | None]) -> bool:
-        if any(r is None for r in records):
-            return False
-        first = records[0]
-        for r in records:
-            if (r.diverged is not None and r.optimizer is None) or (
-                    r.optimizer is None and r.update > 0):
-                return False
-            if not same_definition(r.definition, self._definition):
-                return False
-            if not r.settings.continues(self.settings):
-                return False
-            if r.update != first.update or dict(r.rng_state) != dict(first.rng_state):
-                return False
-        return True
+        return continues(records, self._definition, self.settings)
 
     def _new_run_reason(self, records: list[TrainingRecord | None]) -> str:
         present = [r for r in records if r is not None]

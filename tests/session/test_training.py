@@ -92,7 +92,7 @@ def test_a_saved_and_reopened_session_trains_on_exactly_as_an_uninterrupted_run(
     choice = TaskChoice.from_record(record)
     assert choice == TaskChoice("adding", 20, {"test_size": 32})
     run = TrainingRun(reopened, [0], choice.build(reopened), record.settings.replace(updates=60))
-    assert run.trainer.continued
+    assert run.prepare().continued
     rest = run_job(run.job(60))
     assert same(rest.weights[0], whole.weights[0])
     assert rest.records[0].history.equals(whole.records[0].history)

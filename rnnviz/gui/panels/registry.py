@@ -68,6 +68,9 @@ PANELS: tuple[PanelSpec, ...] = (
               help="an LSTM's cell state c_t and its norm"),
     PanelSpec("gradients", "Gradients (BPTT)", "rnnviz.gui.panels.gradients:GradientsPanel",
               "right", 35, help="‖∂L/∂h_t‖, ‖∂L/∂c_t‖ and ‖∂L/∂x_t‖ on a log axis"),
+    PanelSpec("training", "Training", "rnnviz.gui.panels.training:TrainingPanel", "right",
+              tab_with="output",
+              help="loss, gradient norm and success of each trained model against the update"),
 )
 
 
