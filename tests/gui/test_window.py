@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
+from rnnviz.gui.panels.registry import PANELS
 from rnnviz.session import Session, Task
 from rnnviz.session.demos import document_for, load_demo, sequence_from_generated
 from rnnviz.tasks.generators import generate
@@ -27,8 +28,10 @@ def test_launch_shows_every_panel_with_the_demo(window):
     results = window.session.results
     trace, grads = results.models[0].trace, results.models[0].grads
     doc = results.document
-    assert set(window.panels) == {"input", "hidden", "gates", "cell", "output", "gradients"}
-    for key in ("model", "inspector", *window.panels):
+    assert set(window.panels) == {"input", "hidden", "gates", "cell", "output", "gradients",
+                                  "training"}
+    in_front = [s.key for s in PANELS if s.tab_with is None]  # the others are tabs behind
+    for key in ("model", "inspector", *in_front):
         assert window.docks[key].isVisible(), key
 
     x, y = line_data(window.panels["input"].x_lines[0])

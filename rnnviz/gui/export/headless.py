@@ -66,11 +66,12 @@ def export_views(
     written: list[Path] = []
     with _offscreen_window(session) as controller:
         for panel in panels:
-            if panel != DASHBOARD and not panel_spec(panel).has_content(config):
+            spec = panel_spec(panel) if panel != DASHBOARD else None
+            if spec is not None and not (spec.has_content(config) and (
+                    spec.has_data is None or spec.has_data(session.document))):
                 if skip_empty:
                     continue
-                raise ExportError(f"{panel_spec(panel).title}: nothing is plotted for this "
-                                  "network")
+                raise ExportError(f"{spec.title}: nothing is plotted for this network")
             for fmt in formats:
                 path = out / f"{panel}.{fmt}"
                 if fmt in _ANIMATION_FORMATS:

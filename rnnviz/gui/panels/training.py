@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from rnnviz.gui.panels.base import LEFT_AXIS_WIDTH, Panel
 from rnnviz.gui.panels.ranges import positive_or_nan
@@ -57,8 +57,11 @@ class TrainingPanel(Panel):
         w.ci.layout.setRowStretchFactor(0, 3)
         w.ci.layout.setRowStretchFactor(1, 2)
         self.plots = (self.loss_plot, self.grad_plot, self.success_plot)
+        # listed with the panel's plots (themes, context menus) but never on the time axis:
+        # their x axis is the update number (see link_x)
+        self.time_plots.extend(self.plots)
         for plot, label, log in ((self.loss_plot, "loss (log)", True),
-                                 (self.grad_plot, "‖∇‖ before clipping", True),
+                                 (self.grad_plot, "‖∇‖ (log)", True),
                                  (self.success_plot, "success", False)):
             plot.setLogMode(x=False, y=log)
             plot.setLabel("left", label)
@@ -71,8 +74,7 @@ class TrainingPanel(Panel):
             plot.showGrid(y=True, alpha=theme.grid_alpha)
             plot.hideButtons()
             self._style_plot(plot)
-            if plot is not self.loss_plot:
-                plot.setXLink(self.loss_plot)
+        self.loss_plot.setLabel("bottom", "")  # the plots below name the axis
         self.success_plot.setYRange(0.0, 1.0, padding=0.05)
         self.success_plot.getAxis("left").setWidth(36)
         self.add_legend(self.loss_plot)
@@ -82,7 +84,7 @@ class TrainingPanel(Panel):
                                  ("clip", self.grad_plot, Qt.PenStyle.DashLine),
                                  ("success", self.success_plot, Qt.PenStyle.DotLine)):
             line = pg.InfiniteLine(angle=0, movable=False, label=key,
-                                   labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)],
+                                   labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)],
                                               "color": theme.foreground})
             line.setZValue(-5)
             line.hide()
@@ -104,9 +106,11 @@ class TrainingPanel(Panel):
         self.note = pg.TextItem(EMPTY_NOTE, color=theme.foreground, anchor=(0, 0))
         self.note.setParentItem(self.loss_plot.getViewBox())
         self.note.setPos(8, 24)
-        self.status = pg.TextItem("", color=theme.foreground, anchor=(0, 0))
-        self.status.setParentItem(self.loss_plot.getViewBox())
-        self.status.setPos(4, 0)
+        # the run's status line, above the plots (a widget: cheap to change a few times a
+        # second, and not part of exported figures, whose legend names the models)
+        self.status = QLabel("")
+        self.status.setContentsMargins(6, 2, 6, 0)
+        self._layout.insertWidget(0, self.status)
         self.curves: dict[str, dict[str, pg.PlotDataItem]] = {}
         self._drawn: tuple = ()
         self._records: dict[int, TrainingRecord] = {}
@@ -115,6 +119,9 @@ class TrainingPanel(Panel):
         # the task of the records drawn (its baseline and thresholds), by its definition
         self._task: tuple[object, object] = (None, None)
         self._style_references()
+
+    def link_x(self, master: pg.PlotItem) -> None:
+        """Not on the shared time axis: these plots run against the update number."""
 
     # ---- drawing -------------------------------------------------------------------------
     def show_results(self, results: ModelResults, view: ViewState) -> None:
@@ -180,7 +187,10 @@ class TrainingPanel(Panel):
         right = float(max(span, last, 1))
         if self._xrange != right:
             self._xrange = right
-            self.loss_plot.setXRange(0, right, padding=0.02)
+            # each plot gets the range (linked views of different widths would align by
+            # pixel, not by update)
+            for plot in self.plots:
+                plot.setXRange(0, right, padding=0.02)
         xs = np.unique(np.concatenate([v[0] for v in tables_updates.values()])) \
             if tables_updates else np.zeros(0)
         es = np.unique(np.concatenate([v[0] for v in tables_evals.values()])) \
@@ -252,7 +262,7 @@ class TrainingPanel(Panel):
                 line.setValue(np.log10(value) if log else value)
                 line.label.setFormat(text)
         if task is not None:
-            self.success_plot.setLabel("left", task.success_name)
+            self.success_plot.setToolTip(f"success: {task.success_name}")
 
     # ---- for the training controller -----------------------------------------------------
     def set_marker(self, update: int | None) -> None:
@@ -263,7 +273,8 @@ class TrainingPanel(Panel):
                 line.setValue(update)
 
     def set_status(self, text: str) -> None:
-        self.status.setText(text)
+        if self.status.text() != text:
+            self.status.setText(text)
 
     # ---- theme -----------------------------------------------------------------------------
     def _style_references(self) -> None:
@@ -284,4 +295,3 @@ class TrainingPanel(Panel):
             plot.showGrid(y=True, alpha=theme.grid_alpha)
         self._style_references()
         self.note.setColor(theme.foreground)
-        self.status.setColor(theme.foreground)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from rnnviz.gui.training.form import TrainingForm
@@ -48,6 +48,7 @@ SLOT = "train"
 TIMELINE_SLOT = "timeline"
 PUBLISH_SECONDS = 0.25  # snapshots shown a second: about four
 ACK_SECONDS = 0.3  # the most a run waits for the window to draw a snapshot
+CURVES_SHARE = 0.45  # of the window's height, for the curves when a run starts
 
 
 def _duration(seconds: float | None) -> str:
@@ -133,12 +134,17 @@ class TrainingController(QObject):
 
     # ---- commands --------------------------------------------------------------------------
     def show(self) -> None:
-        """Show the Training dock and the curves, in front."""
+        """Show the Training dock and the curves, in front, with room for the curves."""
         for key in ("train", "training"):
             dock = self.window.docks.get(key)
             if dock is not None:
                 dock.show()
                 dock.raise_()
+        curves = self.window.docks.get("training")
+        height = self.window.height()
+        if curves is not None and not curves.isFloating() and curves.height() < 0.4 * height:
+            self.window.resizeDocks([curves], [int(CURVES_SHARE * height)],
+                                    Qt.Orientation.Vertical)
 
     def start(self) -> bool:
         """Train: to the Updates count (continuing the models' records where they agree)."""
