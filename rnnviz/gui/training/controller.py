@@ -262,8 +262,10 @@ class TrainingController(QObject):
         extra = snap.extra
         self.last_snapshot = snap
         self._show_progress(snap)
-        if extra is None:
-            return
+        trainer = self.run.trainer if self.run is not None else None
+        if extra is None or (not final and trainer is not None
+                             and snap.update == trainer.first_update):
+            return  # the run's first report: the weights are still those on screen
         if extra.results is None:
             if extra.problem == "the trained models changed":
                 return
