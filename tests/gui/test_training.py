@@ -176,7 +176,7 @@ def test_models_trained_together_race_on_the_same_batches(make_window, qtbot):
         alone = headless(doc, settings, 40, indices=(k,))
         assert same(models[k].weights, alone.weights[0])
     panel = window.panels["training"]
-    assert list(panel.curves) == [f"{m.name} · {m.parameter_count:,} parameters" for m in models]
+    assert list(panel.curves) == [f"{m.name} ({m.parameter_count:,} weights)" for m in models]
     table = form.models_table
     assert table.rowCount() == 3
     assert [table.item(r, 1).text() for r in range(3)] == [f"{m.parameter_count:,}"

@@ -140,7 +140,7 @@ class TrainingPanel(Panel):
         self._draw(trained)
 
     def _draw(self, trained) -> None:
-        names = [f"{name} · {count:,} parameters" for _, name, _, count in trained]
+        names = [f"{name} ({count:,} weights)" for _, name, _, count in trained]
         if list(self.curves) != names:
             self._rebuild(names, [k for k, *_ in trained])
         self.note.setVisible(not trained)
@@ -223,7 +223,8 @@ class TrainingPanel(Panel):
                 item.setOpacity(0.55 if item is train else 0.8)
             self.curves[name] = {"train": train, "test": test, "norm": norm,
                                  "success": success}
-        self.fit_legend(self.loss_plot)
+        if self.loss_plot.legend is not None:  # two to a row: the names are long
+            self.loss_plot.legend.setColumnCount(max(1, min(len(names), 2)))
 
     def _references(self, record: TrainingRecord | None) -> None:
         key = (None if record is None else id(record.task),

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QTableWidget,
@@ -147,6 +148,7 @@ class TrainingForm(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
@@ -165,6 +167,10 @@ class TrainingForm(QWidget):
         self.task_combo.setToolTip("What the models learn: a long-memory task of the "
                                    "literature, or the document's own sequence")
         form.addRow("Task", self.task_combo)
+        for combo in (self.task_combo,):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("color: gray;")
@@ -176,7 +182,7 @@ class TrainingForm(QWidget):
         form.addRow(self.length_label, self.length_spin)
         self.options_form = QFormLayout()
         form.addRow(self.options_form)
-        self.example_button = QPushButton("Use an example as the sequence")
+        self.example_button = QPushButton("Use an example")
         self.example_button.setToolTip("Replace the document's sequence with an example of "
                                        "the task (undoable), so the dashboard shows the "
                                        "network on what it learns")
@@ -189,6 +195,9 @@ class TrainingForm(QWidget):
         self.optimizer_combo = QComboBox()
         for name in OPTIMIZERS:
             self.optimizer_combo.addItem(OPTIMIZER_TITLES[name], name)
+        self.optimizer_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.optimizer_combo.setMinimumContentsLength(8)
         how.addRow("Optimiser", self.optimizer_combo)
         self.lr_spin = RateSpinBox()
         how.addRow("Learning rate", self.lr_spin)
@@ -221,7 +230,7 @@ class TrainingForm(QWidget):
         self.seed_spin.setRange(0, SPIN_MAX)
         self.seed_spin.setToolTip("The seed of the batches' random stream")
         how.addRow("Seed", self.seed_spin)
-        self.together_check = QCheckBox("Train all models of the document together")
+        self.together_check = QCheckBox("Train all models together")
         self.together_check.setToolTip("The same batches, optimiser and budget for every "
                                        "model: a fair race")
         how.addRow(self.together_check)
@@ -255,10 +264,19 @@ class TrainingForm(QWidget):
             QHeaderView.ResizeMode.ResizeToContents)
         self.models_table.horizontalHeader().setStretchLastSection(True)
         self.models_table.setMaximumHeight(130)
+        # the table scrolls sideways itself rather than widening the dock
+        self.models_table.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.models_table)
 
         # ---- timeline
         self.timeline_label = QLabel("Timeline: no snapshots yet")
+        self.timeline_label.setWordWrap(True)
+        self.timeline_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         layout.addWidget(self.timeline_label)
         self.timeline = QSlider(Qt.Orientation.Horizontal)
         self.timeline.setRange(0, 0)
