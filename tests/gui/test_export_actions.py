@@ -5,6 +5,7 @@ import csv
 
 import imageio.v3 as iio
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
@@ -42,7 +43,8 @@ def test_menus_and_context_menus_offer_export(window, controller):
     assert window.actions["file.export"].shortcut() == QKeySequence("Ctrl+E")
     assert window.actions["file.export_animation"].shortcut() == QKeySequence("Ctrl+Shift+E")
     for panel in window.panels.values():
-        menu = panel.time_plots[0].getViewBox().menu
+        plots = [i for i in panel.plot_widget.ci.items if isinstance(i, pg.PlotItem)]
+        menu = plots[0].getViewBox().menu
         assert "Export…" in [a.text() for a in menu.actions()]
         # pyqtgraph's own exporter is hidden: ours replaces it
         builtin = panel.plot_widget.scene().contextMenu

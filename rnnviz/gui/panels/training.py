@@ -57,9 +57,6 @@ class TrainingPanel(Panel):
         w.ci.layout.setRowStretchFactor(0, 3)
         w.ci.layout.setRowStretchFactor(1, 2)
         self.plots = (self.loss_plot, self.grad_plot, self.success_plot)
-        # listed with the panel's plots (themes, context menus) but never on the time axis:
-        # their x axis is the update number (see link_x)
-        self.time_plots.extend(self.plots)
         for plot, label, log in ((self.loss_plot, "loss (log)", True),
                                  (self.grad_plot, "‖∇‖ (log)", True),
                                  (self.success_plot, "success", False)):
@@ -120,8 +117,11 @@ class TrainingPanel(Panel):
         self._task: tuple[object, object] = (None, None)
         self._style_references()
 
-    def link_x(self, master: pg.PlotItem) -> None:
-        """Not on the shared time axis: these plots run against the update number."""
+    def add_context_action(self, action) -> None:
+        """As for time plots: in the right-click menu of each of the curves' plots."""
+        super().add_context_action(action)
+        for plot in self.plots:
+            plot.getViewBox().menu.addAction(action)
 
     # ---- drawing -------------------------------------------------------------------------
     def show_results(self, results: ModelResults, view: ViewState) -> None:
