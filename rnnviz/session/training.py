@@ -274,7 +274,7 @@ def reset_document(document: Document, indices: Sequence[int]) -> Document:
     for i in indices:
         model = doc.model(i)
         record = model.training
-        if isinstance(record, TrainingRecord) and record.history.updates >= 0:
+        if isinstance(record, TrainingRecord):
             try:
                 weights = record.history.snapshot_at(0)
             except KeyError:

@@ -595,11 +595,8 @@ class TrainingController(QObject):
             parts.append(f"{left} left")
         line = " · ".join(parts)
         trainer = self.run.trainer if self.run is not None else None
-        if snap.update == 0 or (trainer is not None and not trainer.continued
-                                and trainer.reason and snap.status == "running"
-                                and snap.update < 5):
-            if trainer is not None and trainer.reason:
-                line += f" (a new run: {trainer.reason})"
+        if trainer is not None and trainer.reason and snap.status == "running":
+            line += f" (a new run: {trainer.reason})"
         self.form.set_status(line[:1].upper() + line[1:])
         self.panel.set_status(line)
         self._show_models(list(zip(snap.names, snap.records, strict=True)))
