@@ -5,7 +5,9 @@ parameter gradients), ``clip_grad_norm``, an Adam step and installing the new we
 default shape is the adding problem's: B=32 sequences of T=100 steps, 2 inputs, H=64, 1 output.
 When torch is importable the same update runs in torch in the same process (one thread, same
 dtype: ``nn.RNN``/``nn.LSTM``/``nn.GRU`` + ``nn.Linear``, ``clip_grad_norm_``, ``Adam``), and the
-ratio engine / torch is printed (below 1: the engine is faster).
+ratio engine / torch is printed (below 1: the engine is faster). Then the trainer's own
+updates per second (:class:`rnnviz.train.Trainer`, drawing real adding-problem batches, with and
+without its evaluations every 50 updates) beside the bare engine loop's, in the same run.
 """
 
 from __future__ import annotations
@@ -114,6 +116,53 @@ def torch_update(cell: str, dtype: str, batch: int, steps: int, hidden: int,
     return update
 
 
+def trainer_update(cell: str, dtype: str, batch: int, steps: int, hidden: int,
+                   eval_every: int = 10**7) -> Callable[[], object]:
+    """One update of :class:`rnnviz.train.Trainer` on the adding problem of the same shape:
+    the engine's update plus drawing the batch from the task, the gradient norm, the history
+    and (every ``eval_every`` updates) evaluating on the task's 1000 test sequences."""
+    from rnnviz.engine import NetworkConfig
+    from rnnviz.tasks import make_task
+    from rnnviz.train import Trainer, TrainModel, TrainSettings
+
+    task = make_task("adding", steps)
+    config = NetworkConfig(cell=cell, input_size=2, hidden_size=hidden, output_size=1,
+                           dtype=dtype, seed=0)
+    settings = TrainSettings(learning_rate=1e-3, batch_size=batch, clip_norm=1.0,
+                             updates=10**7, eval_every=eval_every)
+    trainer = Trainer(task, [TrainModel(cell, config)], settings)
+    return trainer.step
+
+
+def bench_trainer(cells: list[str], dtypes: list[str], batch: int, steps: int, hidden: int,
+                  out=sys.stdout) -> list[dict]:
+    """The trainer's updates per second beside the bare engine loop's, in the same run."""
+    print(f"\ntrainer overhead: Trainer.step() against the bare engine update above, adding "
+          f"problem B={batch} T={steps} H={hidden}; updates/s, best of 8-40 runs taking turns",
+          file=out)
+    print(f"{'cell':9} {'dtype':8} {'engine':>8} {'trainer':>8} {'ratio':>6} "
+          f"{'+eval/50':>9} {'ratio':>6}", file=out)
+    rows = []
+    for dtype in dtypes:
+        for cell in cells:
+            bare = engine_update(cell, dtype, batch, steps, hidden)
+            plain = trainer_update(cell, dtype, batch, steps, hidden)
+            evals = trainer_update(cell, dtype, batch, steps, hidden, eval_every=50)
+
+            def fifty(step=evals) -> None:  # a whole evaluation interval per run
+                for _ in range(50):
+                    step()
+
+            t_bare, t_plain = best_times([bare, plain])
+            t_fifty = best_time(fifty, budget=2.0, max_runs=5, min_runs=2) / 50
+            print(f"{cell:9} {dtype:8} {1 / t_bare:8.1f} {1 / t_plain:8.1f} "
+                  f"{t_bare / t_plain:6.2f} {1 / t_fifty:9.1f} {t_bare / t_fifty:6.2f}",
+                  file=out, flush=True)
+            rows.append({"cell": cell, "dtype": dtype, "engine": t_bare, "trainer": t_plain,
+                         "trainer_eval50": t_fifty})
+    return rows
+
+
 def engine_parts(cell: str, dtype: str, batch: int, steps: int, hidden: int,
                  inputs: int = 2) -> dict[str, float]:
     """Seconds of each part of one engine update: forward, backward (with the parameter
@@ -177,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--no-parts", action="store_true",
                         help="skip the per-part split of the engine's update")
+    parser.add_argument("--no-trainer", action="store_true",
+                        help="skip the trainer's updates/s against the bare engine loop")
     parser.add_argument("--reuse-freed-memory", action="store_true",
                         help="tune glibc's allocator as the app does at start-up (freed blocks "
                              "stay in the heap instead of page-faulting afresh), for both")
@@ -187,4 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reuse freed memory: {reuse_freed_memory()}")
     bench_train(args.cells.split(","), args.dtypes.split(","), args.batch, args.steps,
                 args.hidden, parts=not args.no_parts)
+    if not args.no_trainer:
+        bench_trainer(args.cells.split(","), args.dtypes.split(","), args.batch, args.steps,
+                      args.hidden)
     return 0

@@ -1,7 +1,8 @@
 """The ``rnnviz`` command.
 
 ``rnnviz [FILE...]`` opens the app (on the demo when no file is given); ``rnnviz export ...``
-writes figures and data without a display (:mod:`rnnviz.cli.export`). Bad arguments and bad
+writes figures and data without a display (:mod:`rnnviz.cli.export`); ``rnnviz train ...``
+trains networks on a task and saves the session (:mod:`rnnviz.cli.train`). Bad arguments and bad
 files end with exit status 2 and one line on stderr, never a traceback. Each subcommand is a
 module of this package with a ``parser()`` and a ``run(args) -> int``.
 """
@@ -14,7 +15,7 @@ import sys
 
 from rnnviz.cli.common import Parser, UsageError
 
-SUBCOMMANDS = {"export": "rnnviz.cli.export"}
+SUBCOMMANDS = {"export": "rnnviz.cli.export", "train": "rnnviz.cli.train"}
 
 
 def launch_parser() -> argparse.ArgumentParser:

@@ -138,6 +138,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
       "Analysis"),
     A("analysis.cancel", "&Cancel analysis", "analysis.cancel", "Analysis", separator=True,
       tip="Stop the analysis computing in the background"),
+    # ---- Train
+    A("train.start", "&Start", "training.start", "Train", ("Ctrl+Return",),
+      "train (continues a paused or saved run)",
+      tip="Train the model (or all models together) on the task chosen in the Training dock"),
+    A("train.pause", "&Pause", "training.pause", "Train", ("Ctrl+.",), "pause training"),
+    A("train.step", "&Step (one update)", "training.step", "Train", ("Ctrl+Shift+Return",),
+      "one training update"),
+    A("train.reset", "&Reset to the weights before training", "training.reset", "Train",
+      separator=True),
+    A("train.example", "Use an &example of the task as the sequence", "training.use_example",
+      "Train"),
+    A("train.dock", "Training &dock", "train", "Train", separator=True, kind="dock"),
     # ---- View
     A("view.panels", "&Panels", "fill_panels_menu", "View", kind="submenu"),
     A("view.reveal", "&Reveal mode", "set_reveal", "View", ("R",), "reveal mode on / off",

@@ -15,6 +15,7 @@ FEATURES: tuple[str, ...] = (
     "rnnviz.gui.teaching:install",
     "rnnviz.gui.compare:install",
     "rnnviz.gui.analysis:install",
+    "rnnviz.gui.training:install",
 )
 
 

@@ -11,7 +11,7 @@ shown by default start hidden (View → Panels opens them).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 from rnnviz.gui.panels.registry import PANELS
 
@@ -77,6 +77,23 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks([docks["model"], docks["inspector"]],
                        [height * LEFT_SPLIT[0] // 100, height * LEFT_SPLIT[1] // 100],
                        Qt.Orientation.Vertical)
+    _hide_stale_tab_bars(window)
+
+
+def _hide_stale_tab_bars(window: QMainWindow) -> None:
+    """Re-arranging tabbed docks (Reset layout, the headless exporter) can leave the tab bar
+    of a dissolved tab group on screen, drawn over the dock now there (seen with Qt 6.10):
+    of the window's tab bars showing the same tabs, keep only the newest."""
+    window.layout().activate()  # the tab groups get their tab bars now
+    seen: set[tuple[str, ...]] = set()
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window]
+    for bar in reversed(bars):  # children are listed oldest first
+        if not bar.isVisibleTo(window):
+            continue
+        tabs = tuple(bar.tabText(i) for i in range(bar.count()))
+        if tabs in seen or not tabs:
+            bar.hide()
+        seen.add(tabs)
 
 
 def make_room(window: QMainWindow, docks: dict[str, QDockWidget], key: str, plot_widget,

@@ -442,11 +442,18 @@ class MainWindow(QMainWindow):
         # leaves no thread running.
         self.player.stop()
         self.compute.cancel()
-        self.runner.cancel()
-        self.runner.wait()
+        # A training run goes on while the question is open: it stops only if the window
+        # really closes (its controller stops the thread should the window be deleted first).
+        for slot in self.runner.slots:
+            if slot != "train":
+                self.runner.cancel(slot)
+        if not self.runner.running("train"):
+            self.runner.wait()
         if not self.files.may_close():  # unsaved changes: Cancel, or a save that failed
             event.ignore()
             return
+        self.runner.cancel()
+        self.runner.wait()
         self.files.shutdown()
         self.settings.save_window(self)
         self.settings.set_value("playback/speed", round(self.player.speed))

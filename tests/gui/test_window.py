@@ -34,7 +34,8 @@ def test_launch_shows_every_panel_with_the_demo(window):
     plots = {"input", "hidden", "gates", "cell", "output", "gradients"}
     assert plots <= {spec.key for spec in PANELS if spec.shown}  # others start as tabs
     assert set(window.panels) == {spec.key for spec in PANELS}
-    for key in ("model", "inspector", *plots):
+    in_front = [s.key for s in PANELS if s.tab_with is None and s.shown]  # others: tabs behind
+    for key in ("model", "inspector", *in_front):
         assert window.docks[key].isVisible(), key
 
     x, y = line_data(window.panels["input"].x_lines[0])

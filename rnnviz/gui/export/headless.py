@@ -94,11 +94,12 @@ def export_views(
                 report(path.name, 1.0)
             formats = [f for f in formats if f not in _IMAGE_FORMATS]
         for panel in panels:
-            if panel != DASHBOARD and not panel_spec(panel).has_content(config):
+            spec = panel_spec(panel) if panel != DASHBOARD else None
+            if spec is not None and not (spec.has_content(config) and (
+                    spec.has_data is None or spec.has_data(session.document))):
                 if skip_empty:
                     continue
-                raise ExportError(f"{panel_spec(panel).title}: nothing is plotted for this "
-                                  "network")
+                raise ExportError(f"{spec.title}: nothing is plotted for this network")
             dock = controller.window.docks.get(panel)
             if dock is not None and dock.isHidden():
                 dock.show()  # panels closed by default (the analysis views) open to export

@@ -16,12 +16,17 @@ from rnnviz.engine import NetworkConfig
 
 if TYPE_CHECKING:
     from rnnviz.gui.panels.base import Panel
+    from rnnviz.session import Document
 
 DASHBOARD = "dashboard"
 
 
 def _always(_config: NetworkConfig) -> bool:
     return True
+
+
+def _trained(document: Document) -> bool:
+    return any(m.training is not None for m in document.models)
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,9 @@ class PanelSpec:
     default layout puts it ("middle" or "right", top to bottom in list order) with ``share`` of
     that column's height, or ``tab_with`` another panel's key; shown: whether it is open in the
     default layout; has_content(config): whether a network of ``config`` has anything for it to
-    show (cell memory needs an LSTM, the output a readout); help: one line for menus and docs.
+    show (cell memory needs an LSTM, the output a readout); has_data(document): whether the
+    document itself gives it something to show (training curves need a trained model), None
+    for always; help: one line for menus and docs.
     """
 
     key: str
@@ -46,6 +53,7 @@ class PanelSpec:
     shown: bool = True
     has_content: Callable[[NetworkConfig], bool] = _always
     help: str = ""
+    has_data: Callable[[Document], bool] | None = None
 
     def load(self) -> type[Panel]:
         """The panel's class (imports its module)."""
@@ -98,6 +106,9 @@ PANELS: tuple[PanelSpec, ...] = (
               tab_with="gates", shown=False,
               help="eigenvalues of W_hh per layer and gate on the complex plane, and the "
                    "step Jacobian's singular values at the cursor"),
+    PanelSpec("training", "Training", "rnnviz.gui.panels.training:TrainingPanel", "right",
+              tab_with="output", has_data=_trained,
+              help="loss, gradient norm and success of each trained model against the update"),
 )
 
 
