@@ -111,12 +111,15 @@ def make_room(window: QMainWindow, docks: dict[str, QDockWidget], key: str, plot
     if have <= 0 or have >= data_height:
         return
     x = dock.geometry().x()
+    # a tab group gives room as one dock (its front tab is the one visible)
     column = [d for d in docks.values() if d is not dock and d.isVisible() and not d.isFloating()
-              and abs(d.geometry().x() - x) < 4 and not window.tabifiedDockWidgets(d)]
+              and abs(d.geometry().x() - x) < 4]
     if not column:
         return
     donor = max(column, key=lambda d: d.height())
     extra = min(int(data_height - have) + 4, donor.height() // 2)
-    if extra > 0:
-        window.resizeDocks([dock, donor], [dock.height() + extra, donor.height() - extra],
+    if extra > 0:  # every dock of the column named, or Qt shares the change out among them
+        sizes = {d: d.height() for d in column}
+        sizes[donor] -= extra
+        window.resizeDocks([dock, *sizes], [dock.height() + extra, *sizes.values()],
                            Qt.Orientation.Vertical)

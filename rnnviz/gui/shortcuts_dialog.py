@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGridLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -46,8 +48,22 @@ class ShortcutsDialog(QDialog):
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
+        # the list scrolls rather than squeezing its rows when it is taller than the screen
+        table = QWidget()
+        table.setLayout(grid)
+        scroll = QScrollArea()
+        scroll.setWidget(table)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.adjustSize()
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(table.sizeHint().width() + bar)
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        scroll.setMinimumHeight(min(table.sizeHint().height(), int(screen.height() * 0.7)))
+        self.scroll = scroll
         layout = QVBoxLayout(self)
-        layout.addLayout(grid)
+        layout.addWidget(scroll)
         layout.addSpacing(8)
         layout.addWidget(note)
         layout.addWidget(buttons)

@@ -91,9 +91,10 @@ class FitTask(Task):
             if y.ndim != 2 or y.shape[0] != steps or not np.isfinite(y).all():
                 raise TrainError(f"fit: targets must be a finite ({steps}, O) array")
             rows = y[counted]
-            baseline = float(np.mean((rows - rows.mean(axis=0)) ** 2))
-            if baseline <= 1e-12:
-                baseline = float(np.mean(rows**2))
+            with np.errstate(over="ignore"):  # targets near 1e308: an infinite baseline
+                baseline = float(np.mean((rows - rows.mean(axis=0)) ** 2))
+                if baseline <= 1e-12:
+                    baseline = float(np.mean(rows**2))
             output_size = y.shape[1]
         self.where = where
         self.inputs, self.targets, self.mask = _read_only(x), _read_only(y), _read_only(m)

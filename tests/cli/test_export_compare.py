@@ -47,7 +47,7 @@ def test_compare_from_the_command_line_writes_each_models_figures_and_the_compar
         tmp_path):
     out = tmp_path / "figs"
     result = run_cli("--demo", "adding", "--compare", "rnn_tanh,lstm,gru", "--format",
-                     "png,csv,npz", "--width", "900", "--out", out, cwd=tmp_path)
+                     "png,csv,npz", "--width", "900", "--out", out, "--quiet", cwd=tmp_path)
     files = listed_files(result, out)
     assert result.stderr == ""
     models = ("RNN_32", "LSTM_32", "GRU_32")

@@ -351,7 +351,7 @@ def test_perturbation_follows_the_cursor(make_window):
         window.session.set_view(step=k)
         window.redraw_now()
         assert panel.actual_norm.xData[0] == k
-        assert f"x_{k}[" in panel._titles[id(panel.norm_plot)]
+        assert f"x_{k}[" in panel.title_of(panel.norm_plot)
 
 
 # ---- state space -----------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def test_every_model_gets_its_own_plot(make_window):
     panel.models_combo.setCurrentIndex(1)
     window.redraw_now()
     assert len(panel.projections) == 2
-    titles = [panel._titles[id(row[0].plot)] for row in panel.projections]
+    titles = [panel.title_of(row[0].plot) for row in panel.projections]
     assert titles[1].startswith("GRU")
     assert set(panel.csv_tables()) >= {"model0_trajectory", "model1_trajectory"}
 

@@ -77,7 +77,7 @@ def test_compare_menu_makes_rnn_lstm_gru_and_the_view_shows_each_run(adding, qtb
     assert lo <= np.log10(min(first)) and hi >= np.log10(max(first))
     assert first[0] < 1e-3 * first[1]
     # the key names each model with its parameters, loss and horizon
-    texts = [entry.text for entry in view.key_entries]
+    texts = [entry.plain for entry in view.key_entries]
     for text, model, r in zip(texts, doc.models, window.session.results.models, strict=True):
         assert model.name in text and f"{model.parameter_count:,} params" in text
         assert f"loss {r.loss.total:.3g}" in text

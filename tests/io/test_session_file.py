@@ -563,6 +563,8 @@ def test_fuzz_session_json_values(saved, tmp_path, section, key, value):
 
 
 V1_SESSIONS = sorted((Path(__file__).parent / "v1_sessions").glob("*.rnnviz"))
+# settings the demos changed after these files were written: demo -> the settings they had then
+V1_DEMO_CHANGES = {"adding": {"forget_bias": None}}
 
 
 @pytest.mark.parametrize("path", V1_SESSIONS, ids=[p.stem for p in V1_SESSIONS])
@@ -572,6 +574,10 @@ def test_every_version_1_sample_opens_unchanged_in_meaning(path):
         assert json.loads(archive.read("session.json"))["version"] == 1
     doc, view = load_session(path)
     demo = load_demo(path.stem)
+    since = V1_DEMO_CHANGES.get(path.stem)
+    if since:  # the file keeps what the demo was when it was written
+        first = demo.models[0]
+        demo = demo.with_models((first.with_config(first.config.replace(**since)),))
     assert len(doc.models) == 1 and view.model == 0
     assert doc.models[0].config == demo.models[0].config and doc.task == demo.task
     np.testing.assert_array_equal(doc.sequence.inputs, demo.sequence.inputs)

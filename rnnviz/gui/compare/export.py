@@ -67,9 +67,15 @@ def export_comparison(
         bad = [v for v in values if v not in known]
         if bad:
             raise ExportError(f"unknown {kind} {bad[0]!r}; choose from {', '.join(known)}")
-    for key in panels:
-        if key not in (DASHBOARD, COMPARE) and not any(
-                panel_spec(key).has_content(m.config) for m in doc.models):
+    def plotted(key: str) -> bool:
+        spec = panel_spec(key)
+        return any(spec.has_content(m.config) for m in doc.models) and (
+            spec.has_data is None or spec.has_data(doc))
+
+    for key in [k for k in panels if k not in (DASHBOARD, COMPARE) and not plotted(k)]:
+        if not given:
+            panels.remove(key)  # e.g. the training curves of models not trained
+        else:
             raise ExportError(f"{panel_spec(key).title}: nothing is plotted for these networks")
     out = Path(out_dir)
     if not out.is_dir():

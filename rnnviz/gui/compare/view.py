@@ -69,10 +69,11 @@ def key_text(name: str, parameters: int, summary: ModelSummary,
 
 
 class KeyEntry(pg.LabelItem):
-    """One line of the key; a click calls ``clicked()``."""
+    """One line of the key; a click calls ``clicked()``. ``plain``: its text without markup."""
 
     def __init__(self, clicked: Callable[[], None]) -> None:
         super().__init__("", justify="left", size="8pt")
+        self.plain = ""
         self._clicked = clicked
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("click: show this model's dashboard")
@@ -379,6 +380,7 @@ class ComparePanel(Panel):
             colour = model_colour(self.theme, k)
             mark = "▶" if k == selected else "■"
             weight = "bold" if k == selected else "normal"
+            entry.plain = text
             entry.setText(f"<span style='color:{colour}'>{mark}</span> "
                           f"<span style='font-weight:{weight}'>{_escape(text)}</span>",
                           color=self.theme.foreground)

@@ -316,7 +316,7 @@ class HandoutDialog(QDialog):
         window = controller.window
         results = window.session.model_results
         config = window.session.model.config
-        chosen = default_panels(config)
+        chosen = default_panels(config, window.session.document)
         self.panel_checks: dict[str, QCheckBox] = {}
         panels_box = QVBoxLayout()
         for key, panel in window.panels.items():

@@ -308,6 +308,8 @@ def _png(handout: Handout, dpi: int) -> bytes:
     return bytes(buffer.data())
 
 
-def default_panels(config) -> list[str]:
-    """The panels a figure starts with: those open by default that have something to show."""
-    return [s.key for s in PANELS if s.shown and s.has_content(config)]
+def default_panels(config, document=None) -> list[str]:
+    """The panels a figure starts with: those in front by default (not the tabs behind them)
+    that have something to show for ``config`` (and ``document``, when given)."""
+    return [s.key for s in PANELS if s.shown and s.tab_with is None and s.has_content(config)
+            and (document is None or s.has_data is None or s.has_data(document))]

@@ -229,6 +229,11 @@ class Panel(QWidget):
             self._titles[id(plot)] = title
             plot.setTitle(title or None, color=self.theme.foreground, size="9pt")
 
+    def title_of(self, plot: pg.PlotItem) -> str:
+        """``plot``'s title as shown (in its header when it has one)."""
+        header = self._headers.get(id(plot))
+        return header.title if header is not None else self._titles.get(id(plot), "")
+
     def set_status(self, plot: pg.PlotItem, text: str) -> None:
         """Text at the right of ``plot``'s header (e.g. the loss total): above the data, and
         changing it repaints only itself."""
@@ -317,6 +322,13 @@ class Panel(QWidget):
             plot.removeItem(item)
         self._lines = [ln for ln in self._lines if id(ln.item) not in gone]
         self._update_header(plot)
+
+    def rename_line(self, item: pg.PlotDataItem, name: str) -> None:
+        """Give a line made by :meth:`add_line` another legend entry."""
+        line = self._line_of(item)
+        if line is not None and line.name != name:
+            line.name = name
+            self._update_header(line.plot)
 
     def set_line(self, item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
         """Give a line its data. A sparse series (a value with no finite neighbour, which a

@@ -184,6 +184,7 @@ class DiagramPanel(Panel):
         super().__init__(theme, parent)
         # Replace the base's plot layout with the diagram's own view (what exporters render).
         self._layout.removeWidget(self.plot_widget)
+        self.plot_widget.scene().removeItem(self.cursor)  # no time axis: the cursor is the step
         self.plot_widget.deleteLater()
         self.view = DiagramView(theme.background)
         self.plot_widget = self.view

@@ -54,17 +54,12 @@ class DistancePanel(AnalysisPanel):
     def _set_forget_lines(self, layers: int) -> None:
         if layers == self._forget_layers:
             return
-        for item in self.forget_lines:
-            self.plot.removeItem(item)
-            self.plot.legend.removeItem(item)
-        old = set(map(id, self.forget_lines))
-        self._lines = [ln for ln in self._lines if id(ln.item) not in old]
+        self.remove_lines(self.plot, self.forget_lines)
         self.forget_lines = [
             self.add_line(self.plot, "∏ f (forget gates)" if layers == 1
                           else f"∏ f, layer {k}", 2 + k, dashed=k > 0)
             for k in range(layers)]
         self._forget_layers = layers
-        self.plot.legend.setColumnCount(1)
 
     def draw_part(self, name: str, value) -> None:
         if not isinstance(value, DistanceCurve):
@@ -81,11 +76,9 @@ class DistancePanel(AnalysisPanel):
         self.norm_line.setData(x, norm)
         self.reference_line.setData(x, reference)
         label = f"ρ^(t−k), ρ({value.radius_of}) = {value.radius:.3g}"
-        if label != self._reference_label:  # re-added: a label does not grow in place
+        if label != self._reference_label:
             self._reference_label = label
-            self.plot.legend.removeItem(self.reference_line)
-            self.plot.legend.addItem(self.reference_line, label)
-            self.plot.legend.setColumnCount(1)
+            self.rename_line(self.reference_line, label)
         forget = value.forget
         self._set_forget_lines(0 if forget is None else forget.shape[0])
         columns = {NORM_NAME: norm, f"rho^(t-k), rho={value.radius:.6g}": reference}

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from rnnviz.gui.panels.analysis_base import AnalysisPanel, elastic, note_item, shrinkable
+from rnnviz.gui.panels.legend import Entry
 from rnnviz.gui.panels.ranges import nice_range
 from rnnviz.gui.panels.tables import Table, heatmap_table, lines_table
 from rnnviz.gui.theme import Theme
@@ -140,9 +141,11 @@ class InfluencePanel(AnalysisPanel):
 
     # ---- building --------------------------------------------------------------------------
     def _legend_items(self) -> None:
-        self.legend.clear()
-        self.legend.addItem(self.back_bars, "x_k → step t (k ≤ t)")
-        self.legend.addItem(self.forward_bars, "x_t → step t′ (t′ ≥ t)")
+        self.legend.extra = [
+            Entry("x_k → step t (k ≤ t)", self.theme.lines[0], "block"),
+            Entry("x_t → step t′ (t′ ≥ t)", self.theme.lines[1], "block"),
+        ]
+        self.fit_legend(self.bar_plot)
 
     def _apply_bar_colours(self) -> None:
         for bars, colour in ((self.back_bars, self.theme.lines[0]),
@@ -341,6 +344,7 @@ class InfluencePanel(AnalysisPanel):
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         self._apply_bar_colours()
+        self._legend_items()
         self.row_line.setPen(pg.mkPen(theme.cursor, width=1))
         self.bar_plot.showGrid(y=True, alpha=theme.grid_alpha)
         self.note.setColor(theme.foreground)

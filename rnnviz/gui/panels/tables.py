@@ -13,7 +13,7 @@ def table_rows(table: Table) -> list[list]:
     numbers ("3", not "3.0"), every other value as it is."""
     headers, rows = table
     ints = [k for k, h in enumerate(headers) if h in INDEX_COLUMNS]
-    out = rows.tolist()
+    out = rows.tolist() if isinstance(rows, np.ndarray) else [list(r) for r in rows]
     for row in out:
         for k in ints:
             value = row[k]

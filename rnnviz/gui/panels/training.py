@@ -204,11 +204,7 @@ class TrainingPanel(Panel):
                 plot = item.getViewBox()
                 for p in self.plots:
                     if p.getViewBox() is plot:
-                        p.removeItem(item)
-                        if p.legend is not None:
-                            p.legend.removeItem(item)
-        old = {id(item) for curves in self.curves.values() for item in curves.values()}
-        self._lines = [ln for ln in self._lines if id(ln.item) not in old]
+                        self.remove_lines(p, [item])
         self.curves = {}
         for name, colour in zip(names, indices, strict=True):
             train = self.add_line(self.loss_plot, None, colour, width=1.0)
@@ -223,8 +219,6 @@ class TrainingPanel(Panel):
                 item.setOpacity(0.55 if item is train else 0.8)
             self.curves[name] = {"train": train, "test": test, "norm": norm,
                                  "success": success}
-        if self.loss_plot.legend is not None:  # two to a row: the names are long
-            self.loss_plot.legend.setColumnCount(max(1, min(len(names), 2)))
 
     def _references(self, record: TrainingRecord | None) -> None:
         key = (None if record is None else id(record.task),
