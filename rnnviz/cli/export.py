@@ -209,6 +209,9 @@ def run_export(args: argparse.Namespace,
     if not 0 < args.fps <= 60 or args.stride < 1:
         raise UsageError("--fps must lie in (0, 60] and --stride be at least 1")
     handout = handout_options(args)
+    if handout is not None and args.compare:
+        raise UsageError("--figure draws one network: leave out --compare (a saved session's "
+                         "figure shows its selected model)")
     doc, view = build_document(args)
     out = Path(args.out)
     try:
@@ -241,12 +244,9 @@ def run_export(args: argparse.Namespace,
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from rnnviz.gui.export.headless import export_views
 
-            if len(doc.models) > 1:
+            if len(doc.models) > 1 and handout is None:
                 from rnnviz.gui.compare.export import export_comparison
 
-                if handout is not None:
-                    raise UsageError("--figure draws one network: leave out --compare "
-                                     "(or export the comparison without --figure)")
                 written += export_comparison(session, out, figure_formats, args.panels,
                                              width=args.width, fps=args.fps,
                                              stride=args.stride, progress=progress)

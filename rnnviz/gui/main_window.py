@@ -368,9 +368,13 @@ class MainWindow(QMainWindow):
         self.reset_zoom()
 
     def _input_needs_height(self, pixels: int) -> None:
-        # after the layout has settled on the new content
-        QTimer.singleShot(0, lambda: make_room(self, self.docks, "input", self.panels["input"],
-                                               pixels))
+        # after the layout has settled on the new content; once more a little later, for a
+        # layout still being arranged then (a reset, a first show) undoes the first
+        def grow() -> None:
+            make_room(self, self.docks, "input", self.panels["input"], pixels)
+
+        QTimer.singleShot(0, grow)
+        QTimer.singleShot(60, grow)
 
     def reset_zoom(self) -> None:
         """View → Reset zoom: every panel shows every step again, its y range fitted to the

@@ -7,14 +7,18 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 
 from rnnviz.gui.export.handout import Handout, describe_model
+from rnnviz.io.session_file import load_session
 from rnnviz.session import Session
 from rnnviz.session.demos import load_demo
+
+SAMPLES = Path(__file__).parents[2] / "resources" / "samples"
 
 
 @pytest.fixture
@@ -116,3 +120,27 @@ def test_rnnviz_export_figure(tmp_path):
     assert refused.returncode == 2
     assert refused.stderr.strip() == "rnnviz export: error: --title and --caption go with " \
         "--figure"
+
+
+def test_a_figure_of_a_saved_comparison_shows_its_selected_model(tmp_path):
+    code = "import sys; from rnnviz.cli import main; sys.exit(main(sys.argv[1:]))"
+    sample = SAMPLES / "adding_lstm_vs_rnn.rnnviz"
+    doc, view = load_session(sample)
+    assert len(doc.models) == 2
+    out = tmp_path / "figs"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "export", str(sample), "--figure", "--format", "svg",
+         "--panels", "hidden,gradients", "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["figure.svg"]
+    svg = (out / "figure.svg").read_text()
+    assert doc.models[view.model].config.cell == "lstm"
+    assert "LSTM" in svg and "RNN" not in svg  # the caption describes the selected model only
+    refused = subprocess.run(
+        [sys.executable, "-c", code, "export", "--demo", "adding", "--compare", "rnn_tanh,lstm",
+         "--figure", "--out", str(tmp_path / "none")], capture_output=True, text=True,
+        timeout=300)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "--figure draws one network" in refused.stderr
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())

@@ -57,7 +57,7 @@ def test_a_long_run_is_prepared_off_the_gui_thread_and_drawn_in_short_turns(
     image = hidden.heatmap.image
     assert image.image.shape[0] == 128 and image.image.shape[1] <= MAX_IMAGE_COLUMNS
     assert hidden.heatmap.data.shape == (128, STEPS)  # hover and CSV keep every step
-    x, y = hidden._traces[0].xData, hidden._traces[0].yData
+    x, y = hidden.traces[0].xData, hidden.traces[0].yData
     assert len(x) <= 8192 and np.nanmax(y) == pytest.approx(
         np.nanmax(results.model(0).trace.hidden[0, :, 0]))
 

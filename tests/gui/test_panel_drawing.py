@@ -107,13 +107,17 @@ def test_the_text_input_names_every_character_row_and_explains_its_marks(make_wi
     window.reset_layout()
     window.files.open_demo("text")
     window.redraw_now()
-    qtbot.wait(100)
     panel = window.panels["input"]
     vb = panel.input_plot.getViewBox()
-    lo, hi = vb.viewRange()[1]
-    values = panel.channel_axis.tickValues(lo, hi, vb.height())[0][1]
     names = window.session.document.sequence.channel_names
-    assert len(values) == len(names)
+
+    def named_rows() -> list[float]:
+        lo, hi = vb.viewRange()[1]
+        return panel.channel_axis.tickValues(lo, hi, vb.height())[0][1]
+
+    # the window makes the room once its layout has settled, within a blink
+    qtbot.waitUntil(lambda: len(named_rows()) == len(names), timeout=2000)
+    values = named_rows()
     assert panel.channel_axis.tickStrings(values, 1, 1) == list(names)
     legend = panel.header(panel.input_plot).legend_text()
     assert "character read" in legend and "target: the next character" in legend

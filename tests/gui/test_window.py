@@ -216,7 +216,7 @@ def test_unit_picker_sets_the_traced_units(window):
     hidden.units_edit.editingFinished.emit()
     window.redraw_now()
     assert window.session.view.units == (4, 7, 8)
-    _, y = line_data(hidden._traces[1])
+    _, y = line_data(hidden.traces[1])
     np.testing.assert_array_equal(y, window.session.results.models[0].trace.hidden[0, :, 7])
     hidden.units_edit.setText("99")
     hidden.units_edit.editingFinished.emit()
@@ -292,7 +292,7 @@ def test_an_exploding_run_shows_the_banner_and_marks_the_step(make_window):
     forward = session.results.models[0].trace.nonfinite_step
     assert forward is not None and f"values at step {forward}" in window.banner.text()
     for panel in window.panels.values():
-        for line in panel._alarms.values():
+        for line in panel.alarm_lines:
             assert line.isVisible() and line.value() == bad
     image = image_of(window.panels["hidden"].heatmap)
     assert np.isnan(image).any() and not np.isinf(image).any()
@@ -357,7 +357,7 @@ def test_toggling_a_unit_adds_and_removes_its_trace(window):
     hidden.toggle_unit(9)
     window.redraw_now()
     assert window.session.view.units == (0, 1, 2, 9)
-    assert len(hidden._traces) == 4
+    assert len(hidden.traces) == 4
     hidden.toggle_unit(1)
     window.redraw_now()
     assert window.session.view.units == (0, 2, 9)
@@ -377,7 +377,7 @@ def test_a_forward_blow_up_is_reported_as_values(make_window):
         f"Values became NaN/Inf at step {forward} — lower the recurrent scale "
         "(Model panel → W_hh scale)"
     )
-    for line in window.panels["hidden"]._alarms.values():
+    for line in window.panels["hidden"].alarm_lines:
         assert line.isVisible() and line.value() == forward
 
 

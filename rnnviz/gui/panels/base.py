@@ -412,6 +412,11 @@ class Panel(QWidget):
         self._cursor_step = step
         self.cursor.set_step(step)
 
+    @property
+    def alarm_lines(self) -> list[pg.InfiniteLine]:
+        """The marks of the first NaN/Inf step, one per time plot."""
+        return list(self._alarms.values())
+
     def set_alarm(self, step: int | None) -> None:
         """Mark the first step with NaN/Inf values (None: hide the mark)."""
         self._alarm_step = step

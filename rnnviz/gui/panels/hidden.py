@@ -89,7 +89,7 @@ class HiddenPanel(Panel):
         layout = self.plot_widget.ci.layout
         layout.setRowStretchFactor(0, 3)
         layout.setRowStretchFactor(1, 2)
-        self._traces: list[pg.PlotDataItem] = []
+        self.traces: list[pg.PlotDataItem] = []  # the picked units' lines
         self._trace_units: tuple[int, ...] = ()
         self.layer_combo.currentIndexChanged.connect(
             lambda i: i >= 0 and self.view_requested.emit({"layer": i})
@@ -156,7 +156,7 @@ class HiddenPanel(Panel):
         x = np.arange(data.shape[1], dtype=np.float64)
         columns: dict[str, np.ndarray] = {}
         lines = prep.get("lines", {})
-        for unit, item in zip(units, self._traces, strict=True):
+        for unit, item in zip(units, self.traces, strict=True):
             y = data[unit]
             self.set_line(item, *lines.get(unit, (x, y)))
             columns[f"unit {unit}"] = y
@@ -184,6 +184,6 @@ class HiddenPanel(Panel):
 
     def _set_trace_units(self, units: tuple[int, ...]) -> None:
         plot = self.trace_plot
-        self.remove_lines(plot, self._traces)
-        self._traces = [self.add_line(plot, f"unit {u}", k) for k, u in enumerate(units)]
+        self.remove_lines(plot, self.traces)
+        self.traces = [self.add_line(plot, f"unit {u}", k) for k, u in enumerate(units)]
         self._trace_units = units
