@@ -7,11 +7,12 @@ temporary directory) and never touch the user's.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 ORGANISATION = "rnnviz"
 APPLICATION = "rnnviz"
-# Bump when the set of docks or their arrangement changes, so old saved layouts are ignored.
+# Bump when the arrangement of the docks changes, so old saved layouts are ignored. A layout
+# saved with another set of docks is ignored in any case (see dock_names).
 LAYOUT_VERSION = 1
 
 
@@ -20,6 +21,11 @@ def user_settings() -> QSettings:
     return QSettings(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION
     )
+
+
+def dock_names(window: QMainWindow) -> str:
+    """The window's docks by object name, sorted, comma-separated (what a layout lays out)."""
+    return ",".join(sorted(d.objectName() for d in window.findChildren(QDockWidget)))
 
 
 class WindowSettings:
@@ -31,6 +37,7 @@ class WindowSettings:
     def save_window(self, window: QMainWindow) -> None:
         self.store.setValue("window/geometry", window.saveGeometry())
         self.store.setValue("window/state", window.saveState(LAYOUT_VERSION))
+        self.store.setValue("window/docks", dock_names(window))
 
     def restore_window(self, window: QMainWindow) -> bool:
         """Restore geometry and dock layout; False when nothing (usable) was saved."""
@@ -39,13 +46,19 @@ class WindowSettings:
         ok = False
         if isinstance(geometry, QByteArray | bytes) and geometry:
             ok = window.restoreGeometry(QByteArray(geometry))
-        if isinstance(state, QByteArray | bytes) and state:
+        # a layout of other docks (saved before a panel was added) would leave the new ones
+        # wherever Qt puts unknown docks, squeezing the plots: the default layout instead
+        same_docks = self.store.value("window/docks") == dock_names(window)
+        if isinstance(state, QByteArray | bytes) and state and same_docks:
             ok = window.restoreState(QByteArray(state), LAYOUT_VERSION) and ok
+        else:
+            ok = False
         return ok
 
     def forget_layout(self) -> None:
         self.store.remove("window/state")
         self.store.remove("window/geometry")
+        self.store.remove("window/docks")
 
     def value(self, key: str, default: object, kind: type) -> object:
         """A stored option converted to ``kind`` (the default when missing or malformed)."""

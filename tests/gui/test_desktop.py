@@ -37,6 +37,27 @@ def test_layout_and_speed_persist_across_windows(make_window, settings, qtbot):
     assert not settings.contains("window/state")
 
 
+def test_a_layout_saved_with_other_docks_gives_the_default_layout(make_window, settings, qtbot):
+    window = make_window()
+    window.docks["gradients"].close()
+    window.close()
+    # as a version with fewer panels saved it: without the diagram's dock
+    names = settings.value("window/docks").split(",")
+    settings.setValue("window/docks", ",".join(n for n in names if n != "dock_diagram"))
+    again = MainWindow(settings=settings, theme=LIGHT)
+    qtbot.addWidget(again)
+    again.resize(1280, 800)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.docks["gradients"].isVisible()  # the saved arrangement was not applied
+    assert again.tabifiedDockWidgets(again.docks["diagram"])  # a tab, as by default
+    heat = again.panels["hidden"].heatmap.plot.getViewBox()
+    restored = heat.height()
+    again.reset_layout()
+    qtbot.wait(50)
+    assert abs(heat.height() - restored) <= 2  # the plots have the default layout's room
+
+
 def test_settings_file_is_the_one_given(window, settings, tmp_path):
     window.close()
     settings.sync()

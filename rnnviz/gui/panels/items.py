@@ -223,8 +223,14 @@ class ColourImage(pg.ImageItem):
         image = self._scaled[1]
         painter.save()
         try:
+            # world = the inverse of what the painter adds itself (the device pixel ratio and,
+            # painting into a window's backing store as X11 does, the widget's offset in it),
+            # so that the image lands on exactly the device pixels computed above
             painter.resetTransform()
-            painter.setWorldTransform(QTransform.fromScale(1.0 / ratio, 1.0 / ratio))
+            to_device, invertible = painter.deviceTransform().inverted()
+            if not invertible:
+                to_device = QTransform.fromScale(1.0 / ratio, 1.0 / ratio)
+            painter.setWorldTransform(to_device)
             painter.drawImage(QPointF(x0, y0), image)
         finally:
             painter.restore()
