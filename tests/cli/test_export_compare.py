@@ -114,3 +114,16 @@ def test_one_model_keeps_its_file_names_and_bad_compare_arguments_are_one_line(t
         result = run_cli("--demo", "adding", *args, "--out", tmp_path / "bad", cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_the_training_curves_of_a_comparison_are_one_figure_of_every_model(tmp_path):
+    sample = Path(__file__).parents[2] / "resources" / "samples" / "adding_lstm_vs_rnn.rnnviz"
+    out = tmp_path / "figs"
+    result = run_cli(sample, "--panels", "training", "--format", "png,csv", "--out", out,
+                     "--quiet", cwd=tmp_path)
+    files = listed_files(result, out)
+    assert sorted(files) == ["training.png", "training_evaluations.csv",
+                             "training_updates.csv"]
+    header, _ = read_table(files["training_evaluations.csv"])
+    assert header[1:] == ["LSTM 32 test loss", "LSTM 32 success", "RNN 32 test loss",
+                          "RNN 32 success"]

@@ -25,7 +25,7 @@ from rnnviz.session import Session
 from rnnviz.session.compare import model_file_names
 
 COMPARE = "compare"
-SHARED = ("input",)  # panels that draw the document itself: the same for every model
+SHARED = ("input", "training")  # the same for every model: the document, every model's record
 _ANIMATIONS = ("gif", "mp4")
 
 
