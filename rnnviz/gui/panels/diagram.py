@@ -132,7 +132,9 @@ class DiagramView(pg.GraphicsView):
         super().mouseReleaseEvent(ev)
 
 
-class _HoverRect(QGraphicsRectItem):
+class _Hovered:
+    """A shape item that calls ``on_hover(item)`` when the pointer enters it."""
+
     def __init__(self, rect: QRectF, on_hover) -> None:
         super().__init__(rect)
         self._on_hover = on_hover
@@ -143,15 +145,12 @@ class _HoverRect(QGraphicsRectItem):
         super().hoverEnterEvent(event)
 
 
-class _HoverEllipse(QGraphicsEllipseItem):
-    def __init__(self, rect: QRectF, on_hover) -> None:
-        super().__init__(rect)
-        self._on_hover = on_hover
-        self.setAcceptHoverEvents(True)
+class _HoverRect(_Hovered, QGraphicsRectItem):
+    pass
 
-    def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self._on_hover(self)
-        super().hoverEnterEvent(event)
+
+class _HoverEllipse(_Hovered, QGraphicsEllipseItem):
+    pass
 
 
 def _luminance(colour: QColor) -> float:
