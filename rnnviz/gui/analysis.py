@@ -81,6 +81,8 @@ class AnalysisController(QObject):
         value = self.cache.cached(req)
         if value is None and live and self.cache.live(req, self.budget):
             value = self.cache.get(req)
+            if req.kind == "influence":
+                self.show_horizon(self.window.session.model_results)
         return value
 
     def compute_now(self, req: Request) -> Any:

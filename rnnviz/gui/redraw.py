@@ -111,7 +111,11 @@ class Dashboard:
         self._inspected = -1e9
         # draw everything now, on this thread (exports and tests: what is drawn is current)
         self.synchronous = False
+        # draw a panel per event loop turn whatever the run's size (while training: the
+        # window then never holds the event loop for a whole dashboard's drawing and paint)
+        self.spread = False
         self._queue: list = []  # panels still to draw, one per event loop turn
+        self._when_drawn: list[Callable[[], None]] = []
         self._queue_timer = QTimer(window)  # dies with the window, as its panels do
         self._queue_timer.setSingleShot(True)
         self._queue_timer.timeout.connect(self._draw_queued)
@@ -147,7 +151,8 @@ class Dashboard:
                 self._prepare(results, view, key)  # drawn when the job is done
             else:
                 self._hand_over(results, view, key)
-                self.draw_results(results, view, one_at_a_time=big)
+                self.draw_results(results, view,
+                                  one_at_a_time=(big or self.spread) and not self.synchronous)
                 self.drawn, self._drawn_key = results, key
         for panel in w.panels.values():
             panel.set_cursor(view.step)
@@ -160,15 +165,26 @@ class Dashboard:
         with QSignalBlocker(reveal):
             reveal.setChecked(view.reveal)
 
+    def after_drawn(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once every panel queued for drawing has been drawn (now if none
+        is)."""
+        if self._queue:
+            self._when_drawn.append(callback)
+        else:
+            callback()
+
     def _draw_queued(self) -> None:
-        if not self._queue:
-            return
-        panel, results, view = self._queue.pop(0)
-        if results is self.drawn:  # not overtaken by newer results meanwhile
-            panel.show_results(results, view)
-            panel.set_alarm(results.nonfinite_step)
+        if self._queue:
+            panel, results, view = self._queue.pop(0)
+            if results is self.drawn:  # not overtaken by newer results meanwhile
+                panel.show_results(results, view)
+                panel.set_alarm(results.nonfinite_step)
         if self._queue:
             self._queue_timer.start(0)
+            return
+        waiting, self._when_drawn = self._when_drawn, []
+        for callback in waiting:
+            callback()
 
     # ---- long runs: prepared off the GUI thread ---------------------------------------------
     @staticmethod

@@ -79,9 +79,14 @@ __all__ = [
 Progress = Callable[[float], None]
 
 # Multiply-adds the window may spend on the GUI thread for one update of one view: about
-# 35 ms at the ~14 GMAC/s the influence sweeps reach on one core (``bench analysis``); LSTM
-# T=200, H=64 influence (346 M) fits, so it follows the input live while it is edited.
-LIVE_BUDGET = 5e8
+# 4 ms (a quarter of a frame) at the ~10 GMAC/s the sweeps reach on one core (``bench
+# analysis``), so that an edit or a cursor move stays bound by the engine's own compute
+# (``bench latency``); a dearer view (LSTM T=200, H=64 influence: about 18 ms) is a job, and
+# follows the edit as soon as the job is done.
+LIVE_BUDGET = 4e7
+# The interpreter's work per time step a sweep (influence, perturbation) takes (a few array calls, ~30 µs), as
+# multiply-adds at that rate: what dominates for small networks.
+STEP_OVERHEAD = 3e5
 # What the inspector's memory horizon may cost when no influence view has computed it.
 INSPECTOR_BUDGET = LIVE_BUDGET / 8
 
@@ -605,7 +610,8 @@ def cost(req: Request) -> float:
     if req.kind == "influence":
         if p["of"] == "output" and cfg.output_size is None:
             return 0.0  # refused at once
-        return an.influence_plan(_network(results), steps, p["of"]).multiply_adds
+        return (an.influence_plan(_network(results), steps, p["of"]).multiply_adds
+                + STEP_OVERHEAD * steps)
     if req.kind == "distance":
         # a product and an eigendecomposition of S × S per distance, plus call overhead
         return setup + (int(p["t"]) + 1) * (5.0 * size ** 3 + 1e6)
@@ -614,8 +620,9 @@ def cost(req: Request) -> float:
     if req.kind == "spectrum":
         return 10.0 * cfg.num_layers * cfg.gate_count * cfg.hidden_size ** 3
     if req.kind == "perturbation":
-        tangents = cfg.input_size * (steps - int(p["k"])) * size * cfg.hidden_size * 2
-        return 2.0 * setup + tangents
+        swept = steps - int(p["k"])
+        tangents = cfg.input_size * swept * size * cfg.hidden_size * 2
+        return 2.0 * setup + tangents + STEP_OVERHEAD * swept
     if req.kind == "state_space":
         dims = len(space_index(cfg, p["space"]))
         return setup + 4.0 * steps * dims * min(steps, dims)

@@ -82,7 +82,9 @@ class TrainJob:
     ``wait_for_ack``: after publishing a snapshot, wait (at most that many seconds) until the
     receiver calls :meth:`ack`. A window acks once it has drawn the snapshot, so training and
     drawing take turns instead of competing for the interpreter (Python runs one thread at a
-    time), which would stretch every redraw and stall the window.
+    time), which would stretch every redraw and stall the window. With ``wait_to_start`` too,
+    the job waits so for an ack before it begins (the window acks once it has laid out and
+    painted what pressing Train changed).
     """
 
     title = "training"
@@ -91,7 +93,7 @@ class TrainJob:
                  steps: int | None = None,
                  decorate: Callable[[TrainSnapshot], Any] | None = None,
                  publish_every: float = PUBLISH_SECONDS, publish_first: bool = False,
-                 wait_for_ack: float = 0.0) -> None:
+                 wait_for_ack: float = 0.0, wait_to_start: bool = False) -> None:
         if (target is None) == (steps is None):
             raise ValueError("give a target update or a number of steps")
         self._make = None if isinstance(trainer, Trainer) else trainer
@@ -102,6 +104,7 @@ class TrainJob:
         self.publish_every = publish_every
         self.publish_first = publish_first
         self.wait_for_ack = wait_for_ack
+        self.wait_to_start = wait_to_start
         self._stop = threading.Event()
         self._acked = threading.Event()
         self._started = 0 if self.trainer is None else self.trainer.update
@@ -140,6 +143,9 @@ class TrainJob:
         return snap
 
     def run(self, ctx: JobContext) -> TrainSnapshot:
+        if self.wait_to_start and self.wait_for_ack > 0:
+            self._acked.wait(self.wait_for_ack)
+            ctx.check()
         if self.trainer is None:
             self.trainer = self._make()
         t = self.trainer

@@ -5,10 +5,13 @@ on it, that dear values run as jobs in the runner and cancel, and their exports.
 from __future__ import annotations
 
 import csv
+import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from rnnviz.engine import NetworkConfig
 from rnnviz.engine import analysis as an
@@ -46,8 +49,14 @@ def bistable_session():
                                    weights=weights))
 
 
-def open_panel(window, key):
+def open_panel(window, key, wait=True):
+    """Open the panel ``key`` and (``wait``) wait for what it computes as jobs."""
     window.analysis.show_panel(key)
+    window.redraw_now()
+    deadline = time.monotonic() + 30
+    while wait and window.analysis.running is not None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.002)
     window.redraw_now()
     panel = window.panels[key]
     assert panel.isVisible() and panel.active
@@ -142,9 +151,16 @@ def test_hovering_a_step_on_the_input_plot_shades_what_it_remembers(make_window,
         # mapped afresh each try: the layout may still settle on a busy machine
         scene = plot.getViewBox().mapViewToScene(QPointF(t, 0.0))
         target = view.mapFromScene(scene)
-        # a pointer already there from an earlier try would send no move: come from elsewhere
-        qtbot.mouseMove(view.viewport(), target + QPoint(40, 0))
-        qtbot.mouseMove(view.viewport(), target)
+        # a move event delivered to the plot's viewport, as the pointer sends it (the
+        # offscreen platform's cursor reaches only the window it thinks is under it), a
+        # frame apart: the scene drops moves that come sooner
+        for at in (target + QPoint(40, 0), target):
+            qtbot.wait(40)
+            local = QPointF(at)
+            move = QMouseEvent(QEvent.Type.MouseMove, local, view.viewport().mapToGlobal(local),
+                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                               Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(view.viewport(), move)
         qtbot.wait(20)
         return panel.hover_step == t
 
@@ -207,7 +223,7 @@ def test_output_influence_needs_a_readout(make_window):
 def test_a_dear_influence_runs_in_the_runner_and_cancels(make_window, qtbot):
     window = make_window(session_for("lstm", hidden=64, steps=150))
     window.analysis.budget = 0.0  # everything is dear
-    panel = open_panel(window, "influence")
+    panel = open_panel(window, "influence", wait=False)
     assert window.runner.running(SLOT)
     assert window.analysis.running.kind == "influence"
     assert panel._status_row.isVisible() and panel.status_button.text() == "Cancel"
@@ -230,7 +246,7 @@ def test_a_dear_influence_runs_in_the_runner_and_cancels(make_window, qtbot):
 def test_a_new_edit_cancels_the_job_for_the_old_results(make_window, qtbot):
     window = make_window(session_for("lstm", hidden=64, steps=150))
     window.analysis.budget = 0.0
-    panel = open_panel(window, "influence")
+    panel = open_panel(window, "influence", wait=False)
     old = window.analysis.running
     doc = window.session.document
     window.editor.apply(doc.with_sequence(set_values(doc.sequence, 0, np.array([5]),
@@ -245,7 +261,7 @@ def test_a_new_edit_cancels_the_job_for_the_old_results(make_window, qtbot):
 def test_export_computes_what_a_job_would(make_window, tmp_path):
     window = make_window(session_for("gru"))
     window.analysis.budget = 0.0
-    open_panel(window, "distance")
+    open_panel(window, "distance", wait=False)
     assert window.runner.running(SLOT)
     written = window.exports.export("distance", tmp_path / "distance.csv")
     _, net, trace = network_and_trace(window)
@@ -485,7 +501,7 @@ def test_a_failed_run_shows_a_message_not_a_plot(make_window):
 def test_a_job_cancelled_by_a_refused_close_starts_again(make_window, qtbot):
     window = make_window(session_for("lstm", hidden=64, steps=150))
     window.analysis.budget = 0.0
-    panel = open_panel(window, "influence")
+    panel = open_panel(window, "influence", wait=False)
     window.runner.cancel()  # what closing the window does before it asks about saving
     qtbot.waitUntil(lambda: window.runner.running(SLOT), timeout=5000)
     qtbot.waitUntil(lambda: panel.influence is not None, timeout=20000)
@@ -494,7 +510,7 @@ def test_a_job_cancelled_by_a_refused_close_starts_again(make_window, qtbot):
 def test_closing_a_panel_stops_asking(make_window):
     window = make_window(session_for("lstm", hidden=64, steps=150))
     window.analysis.budget = 0.0
-    open_panel(window, "influence")
+    open_panel(window, "influence", wait=False)
     assert window.runner.running(SLOT)
     window.docks["influence"].close()
     window.redraw_now()

@@ -315,3 +315,67 @@ def test_train_menu_commands_run_from_the_registry(make_window, qtbot, name):
     assert window.session.document.models[0].training.update == expected
     assert window.editor.stack.undoText() == (f"Train {expected} update"
                                               + ("s" if expected > 1 else ""))
+
+
+def test_the_window_lays_out_once_at_the_press_and_not_while_it_trains(make_window, qtbot):
+    """The run's status text grows a few times a second; it must not widen its dock (a
+    relayout and repaint of the whole window each time: stalls of 100-200 ms)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QDockWidget
+
+    window = make_window(Session(small_adding()))
+    window.resize(1280, 800)
+    set_form(window, updates=1500, eval_every=250)
+    resized: list[tuple[str, int]] = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+            snap = window.training.last_snapshot
+            if (event.type() == QEvent.Type.Resize and isinstance(obj, QDockWidget)
+                    and snap is not None and snap.update > 0):
+                resized.append((obj.objectName(), snap.update))
+            return False
+
+    watch = Watch()
+    QApplication.instance().installEventFilter(watch)
+    try:
+        snapshots: list[int] = []
+        install = window.session.install
+
+        def counted(document, results):
+            snapshots.append(window.training.last_snapshot.update)
+            install(document, results)
+
+        window.session.install = counted
+        train(window, qtbot)
+    finally:
+        QApplication.instance().removeEventFilter(watch)
+    assert len(snapshots) >= 2  # the dashboard showed the network as it trained
+    assert window.training.panel.status.text()  # the status line had its say
+    assert resized == []
+
+
+def test_while_training_the_dashboard_draws_a_panel_per_turn_and_the_run_waits_for_it(
+        make_window, qtbot):
+    window = make_window(Session(small_adding()))
+    set_form(window, updates=200, eval_every=50)
+    dashboard = window.dashboard
+    seen: list[tuple[bool, int, bool]] = []
+    draw = dashboard.draw_results
+
+    def watched(results, view, one_at_a_time=False):
+        draw(results, view, one_at_a_time=one_at_a_time)
+        seen.append((one_at_a_time, len(dashboard._queue), window.training.running))  # noqa: SLF001
+
+    dashboard.draw_results = watched
+    window.training.form.train_button.click()
+    assert dashboard.spread
+    qtbot.waitUntil(lambda: not window.training.running, timeout=TIMEOUT)
+    assert not dashboard.spread
+    during = [s for s in seen if s[2]]
+    assert during and all(spread and queued > 0 for spread, queued, _ in during)
+    # the final weights are drawn at once, into every panel
+    final = window.session.model_results
+    assert dashboard.drawn is final and not dashboard._queue  # noqa: SLF001
+    trained = window.session.document.models[0]
+    assert trained.training.update == 200

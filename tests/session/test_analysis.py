@@ -301,16 +301,23 @@ def test_a_run_with_nan_gives_a_one_line_failure():
         assert "NaN" in value.message and "\n" not in value.message
 
 
-def test_costs_choose_live_at_t200_h64_and_a_job_at_t1000_h128():
+def test_costs_keep_the_gui_thread_to_what_takes_a_few_milliseconds():
     cache = sa.Analyses()
+    tiny = results_for("lstm", hidden=8, steps=40, outputs=1)
     small = results_for("lstm", hidden=64, steps=200, outputs=2)
     big = results_for("lstm", hidden=128, steps=1000, outputs=2)
-    assert cache.live(sa.request(small, "influence"))
-    assert not cache.live(sa.request(big, "influence"))
-    assert cache.cost(sa.request(big, "influence")) > 10 * sa.LIVE_BUDGET
-    assert not cache.live(sa.request(small, "fixed_points"))  # always a job
+    for kind in ("influence", "distance", "singular", "perturbation", "state_space"):
+        assert cache.live(sa.request(tiny, kind)), kind
+    # T=200, H=64: the influence (about 18 ms) and the perturbation from an early step run
+    # as jobs; the step Jacobian, the spectrum and the PCA stay live
+    assert not cache.live(sa.request(small, "influence"))
+    assert not cache.live(sa.request(small, "perturbation", k=10))
+    assert cache.live(sa.request(small, "singular", t=100))
     assert cache.live(sa.request(small, "spectrum"))
-    assert cache.live(sa.request(small, "perturbation", k=10))
+    assert cache.live(sa.request(small, "state_space"))
+    assert not cache.live(sa.request(big, "influence"))
+    assert cache.cost(sa.request(big, "influence")) > 100 * sa.LIVE_BUDGET
+    assert not cache.live(sa.request(small, "fixed_points"))  # always a job
 
 
 def test_jobs_return_the_value_report_progress_and_cancel():

@@ -13,9 +13,10 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+import numpy.ma  # noqa: F401 (np.unique imports it at its first call: in a run's first snapshot)
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy
 
 from rnnviz.gui.panels.base import LEFT_AXIS_WIDTH, Panel
 from rnnviz.gui.panels.ranges import positive_or_nan
@@ -107,6 +108,9 @@ class TrainingPanel(Panel):
         # second, and not part of exported figures, whose legend names the models)
         self.status = QLabel("")
         self.status.setContentsMargins(6, 2, 6, 0)
+        # its text changes a few times a second: a width of its own would make the dock
+        # column (and so the whole window) lay out and repaint each time it grows
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._layout.insertWidget(0, self.status)
         self.curves: dict[str, dict[str, pg.PlotDataItem]] = {}
         self._drawn: tuple = ()

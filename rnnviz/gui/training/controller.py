@@ -28,6 +28,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from rnnviz.gui.painted import after_paint
 from rnnviz.gui.training.form import TrainingForm
 from rnnviz.gui.undo import DocumentCommand
 from rnnviz.jobs import FunctionJob
@@ -226,18 +227,20 @@ class TrainingController(QObject):
             return self._refuse(str(exc))
         job = run.job(target=settings.updates if steps is None else None, steps=steps,
                       publish_first=True, publish_every=PUBLISH_SECONDS,
-                      wait_for_ack=ACK_SECONDS)
+                      wait_for_ack=ACK_SECONDS, wait_to_start=True)
         self.run, self.job = run, job
         self._start_doc = self._base = doc
         self._during = []
         self._kind = "step" if steps else "train"
         self.last_snapshot = None
         self.window.set_banner(None)
+        self.window.dashboard.spread = True
         self._handle = self.window.runner.start(SLOT, job, done=self._finished,
                                                 failed=self._failed, snapshot=self._snapshot)
         self._refresh_buttons()
         if steps is None:
             self.show()
+        after_paint(self.window, job.ack)  # the job begins once the window has painted
         self._say("training…" if steps is None else "one update…")
         return True
 
@@ -251,34 +254,43 @@ class TrainingController(QObject):
         if not self.running:
             return
         job = self.job
-        self._install(snap)
-        # draw now, and let the run go on once the frame is painted: training and drawing
-        # take turns (both need the interpreter), so neither stretches the other
+        if not self._install(snap):
+            if job is not None:
+                job.ack()
+            return
+        # draw now (a panel per turn of the event loop), and let the run go on once every
+        # panel is drawn and painted: training and drawing take turns (both need the
+        # interpreter), so neither stretches the other
         self.window.redraw.flush()
         if job is not None:
-            QTimer.singleShot(0, job.ack)
+            self.window.dashboard.after_drawn(lambda: after_paint(self.window, job.ack))
 
-    def _install(self, snap: TrainSnapshot, final: bool = False) -> None:
+    def _install(self, snap: TrainSnapshot, final: bool = False) -> bool:
+        """Show ``snap`` (its progress, and its network if it is still ours); whether a
+        network was installed."""
         extra = snap.extra
         self.last_snapshot = snap
         self._show_progress(snap)
         trainer = self.run.trainer if self.run is not None else None
         if extra is None or (not final and trainer is not None
                              and snap.update == trainer.first_update):
-            return  # the run's first report: the weights are still those on screen
+            return False  # the run's first report: the weights are still those on screen
         if extra.results is None:
             if extra.problem == "the trained models changed":
-                return
+                return False
             if not final:
                 self._say(f"cannot show the trained network: {extra.problem}")
-                return
+                return False
         if extra.base is not self._base:
             if final and self.run is not None and self.run.fits(self.session.document):
                 # the sequence changed after this snapshot was made: build it on the new one
                 self._set(self.run.document_for(snap, self.session.document), None)
-            return
+                return True
+            return False
         if self.session.document is not extra.document:
             self._set(extra.document, extra.results)
+            return True
+        return False
 
     def _set(self, document: Document, results: Results | None) -> None:
         self._installing = True
@@ -291,6 +303,7 @@ class TrainingController(QObject):
             self._installing = False
 
     def _finished(self, snap: TrainSnapshot) -> None:
+        self.window.dashboard.spread = False  # the final weights, drawn at once
         self._install(snap, final=True)
         self.updates_per_second = snap.updates_per_second or self.updates_per_second
         self._commit()
@@ -319,6 +332,7 @@ class TrainingController(QObject):
         self.window.set_banner(f"Training stopped: {message}", "warning")
 
     def _end(self) -> None:
+        self.window.dashboard.spread = False
         self._handle = None
         self.job = None
         self._refresh_buttons()
