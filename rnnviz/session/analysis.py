@@ -84,8 +84,8 @@ Progress = Callable[[float], None]
 # (``bench latency``); a dearer view (LSTM T=200, H=64 influence: about 18 ms) is a job, and
 # follows the edit as soon as the job is done.
 LIVE_BUDGET = 4e7
-# The interpreter's work per time step a sweep (influence, perturbation) takes (a few array calls, ~30 µs), as
-# multiply-adds at that rate: what dominates for small networks.
+# The interpreter's work per time step of a sweep (influence, perturbation): a few array
+# calls, ~30 µs, as multiply-adds at that rate; it is what dominates for small networks.
 STEP_OVERHEAD = 3e5
 # What the inspector's memory horizon may cost when no influence view has computed it.
 INSPECTOR_BUDGET = LIVE_BUDGET / 8
