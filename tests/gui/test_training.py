@@ -356,7 +356,10 @@ def test_the_window_lays_out_once_at_the_press_and_not_while_it_trains(make_wind
 
 
 def test_while_training_the_dashboard_draws_a_panel_per_turn_and_the_run_waits_for_it(
-        make_window, qtbot):
+        make_window, qtbot, monkeypatch):
+    import rnnviz.gui.training.controller as controller
+
+    monkeypatch.setattr(controller, "PUBLISH_SECONDS", 0.02)  # snapshots however fast it runs
     window = make_window(Session(small_adding()))
     set_form(window, updates=200, eval_every=50)
     dashboard = window.dashboard
