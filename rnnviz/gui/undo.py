@@ -7,7 +7,7 @@ share a ``merge_key`` and collapse into a single undo step until :meth:`Editor.s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from rnnviz.session import Document, Session
@@ -51,7 +51,10 @@ class DocumentCommand(QUndoCommand):
 
 class Editor(QObject):
     """The one way the GUI changes the document: ``apply(document, text)`` pushes an undoable
-    command. ``stack`` is the QUndoStack (for menu actions and the undo view)."""
+    command. ``stack`` is the QUndoStack (for menu actions and the undo view). ``reset_done``
+    is emitted when the history is forgotten (another document was opened)."""
+
+    reset_done = Signal()
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,3 +81,4 @@ class Editor(QObject):
             self.session = session
         self.stack.clear()
         self.seal()
+        self.reset_done.emit()

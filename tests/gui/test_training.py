@@ -382,3 +382,17 @@ def test_while_training_the_dashboard_draws_a_panel_per_turn_and_the_run_waits_f
     assert dashboard.drawn is final and not dashboard._queue  # noqa: SLF001
     trained = window.session.document.models[0]
     assert trained.training.update == 200
+
+
+def test_a_session_opened_in_a_fresh_window_gets_its_own_task_in_the_form(make_window):
+    """``rnnviz adding.rnnviz``: the window starts on the sine demo with an empty history,
+    then opens the file; Train must then train the adding problem, not fit the sequence."""
+    from rnnviz.gui.files.controller import sample_paths
+
+    window = make_window()
+    assert window.editor.stack.count() == 0
+    adding = next(p for p in sample_paths() if p.stem == "adding")
+    assert window.files.open_paths([str(adding)], wait=True)
+    choice = window.training.form.choice()
+    assert (choice.name, choice.length) == ("adding", 100)
+    assert window.training.form.batch_spin.value() > 1

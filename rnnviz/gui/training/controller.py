@@ -115,6 +115,7 @@ class TrainingController(QObject):
         self.session.document_changed.connect(self._document_changed)
         self.session.view_changed.connect(self._view_changed)
         self.editor.stack.indexChanged.connect(self._stack_moved)
+        self.editor.reset_done.connect(self._history_reset)
         window.destroyed.connect(self._stop_threads)
         self._fresh_document()
         QTimer.singleShot(0, self._refresh_buttons)  # once the menus are built
@@ -421,14 +422,17 @@ class TrainingController(QObject):
             count = stack.count()
         except RuntimeError:  # the window is being deleted
             return
-        if count == 0:  # the history was cleared: another document was opened
-            if not self.running:
-                self._fresh_document()
+        if count == 0:
             return
         if self.running and index > 0:
             cmd = stack.command(index - 1)
             if isinstance(cmd, DocumentCommand) and cmd not in self._during:
                 self._during.append(cmd)
+
+    def _history_reset(self) -> None:
+        """Another document was opened: suggest what to train it on."""
+        if not self.running:
+            self._fresh_document()
 
     def _fresh_document(self) -> None:
         doc = self.session.document
