@@ -3,7 +3,8 @@
 
 :func:`measure_latency` — edit → pixels. Each edit changes one input value the way dragging a
 point on the input plot does (``session.set_document(doc.with_sequence(seq.with_inputs(...)))``).
-The clock runs from the edit until the event loop has painted the hidden-state heatmap showing
+The window is in its default layout (the dashboard), or with every panel open. The clock runs
+from the edit until the event loop has painted the hidden-state heatmap showing
 the new results, so it covers recompute, redraw and repaint; the engine's own compute time of
 the same edit (``Results.seconds``) is recorded beside it, so the window's share (redraw =
 total − compute) and the ratio total / compute come from one run. Edits are spaced a little
@@ -73,9 +74,11 @@ def benchmark_document(cell: str = "lstm", steps: int = 200, hidden: int = 64,
 
 
 @contextlib.contextmanager
-def _window(document: Document) -> Iterator[tuple[QApplication, object]]:
-    """The real main window over ``document``, shown offscreen at :data:`WINDOW_SIZE` with
-    every panel open, its settings in a throwaway file."""
+def _window(document: Document, every_panel: bool = True
+            ) -> Iterator[tuple[QApplication, object]]:
+    """The real main window over ``document``, shown offscreen at :data:`WINDOW_SIZE` in its
+    default layout (the dashboard) or with ``every_panel`` open (the analysis, comparison,
+    diagram and training views too), its settings in a throwaway file."""
     if QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from rnnviz.gui.app import create_app
@@ -88,8 +91,9 @@ def _window(document: Document) -> Iterator[tuple[QApplication, object]]:
         window = MainWindow(session, settings=settings, restore_layout=False)
         window.resize(*WINDOW_SIZE)
         window.show()
-        for key in window.panels:
-            window.docks[key].show()
+        if every_panel:
+            for key in window.panels:
+                window.docks[key].show()
         try:
             _settle(app, 0.3)
             yield app, window
@@ -108,7 +112,7 @@ def _counting_computes(window) -> Callable[[], int]:
 
 def measure_latency(
     cell: str = "lstm", steps: int = 200, hidden: int = 64, edits: int = 50, models: int = 1,
-    compare: tuple[str, ...] | None = None,
+    compare: tuple[str, ...] | None = None, every_panel: bool = False,
 ) -> dict:
     """Build the window offscreen, make ``edits`` input edits and time each from the edit to
     the repainted plots. Returns milliseconds: total (edit → pixels) p50, p95, max, mean; the
@@ -117,9 +121,13 @@ def measure_latency(
 
     ``compare``: cell types compared at the same size, with the comparison view open; each edit
     is then timed until the selected model's dashboard and the comparison view have both
-    repainted (the influence rows, computed once the edits rest, are not waited for)."""
+    repainted (the influence rows, computed once the edits rest, are not waited for).
+
+    The window is in its default layout (the dashboard), or with ``every_panel`` open: the
+    analysis views then compute what costs more than a few milliseconds as jobs, which the
+    clock does not wait for."""
     doc = benchmark_document(cell, steps, hidden, models, compare)
-    with _window(doc) as (app, window):
+    with _window(doc, every_panel) as (app, window):
         session = window.session
         drawn_at = [0.0]
         draw = window.dashboard.draw_results
@@ -184,6 +192,7 @@ def measure_latency(
         "steps": steps,
         "hidden": hidden,
         "models": len(doc.models),
+        "every_panel": every_panel,
         "edits": edits,
         "p50_ms": float(np.percentile(lat, 50)),
         "p95_ms": float(np.percentile(lat, 95)),
