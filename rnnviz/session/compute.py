@@ -117,10 +117,17 @@ def memory_needed(document: Document) -> int:
     return inputs + sum(model_memory(seq, m.config) for m in document.models)
 
 
+# What any machine the app runs on can spare for one run, without looking.
+ALWAYS_AFFORDABLE = 64 << 20
+
+
 def check_memory(document: Document, budget: int | None = None) -> None:
     """Refuse (SessionError) a run that would not fit in the memory this process may use (a
     share of physical memory, or of the container's limit where that is smaller; see
     :func:`rnnviz.limits.memory_budget`), instead of letting the system swap or kill it."""
+    needed = memory_needed(document)
+    if budget is None and needed <= ALWAYS_AFFORDABLE:
+        return  # every edit of a small run asks: not worth reading /proc and the cgroups
     steps = document.sequence.steps
     if len(document.models) == 1:
         cfg = document.models[0].config
@@ -129,7 +136,7 @@ def check_memory(document: Document, budget: int | None = None) -> None:
     else:
         what = f"a run of {steps} steps through {len(document.models)} models"
     try:
-        limits.check_bytes(memory_needed(document), what, budget)
+        limits.check_bytes(needed, what, budget)
     except limits.MemoryLimitError as exc:
         raise SessionError(str(exc)) from None
 
