@@ -172,3 +172,35 @@ def test_wide_heatmaps_keep_a_one_step_spike():
     assert reduced.shape == (3, 1000)
     assert reduced[1].max() == 0.9 and reduced[2].min() == -0.8
     assert np.count_nonzero(reduced) == 2
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["at-once", "a-panel-per-turn"])
+def test_switching_documents_prints_no_warnings(window, qtbot, menu_entry, spread):
+    """Through the menus and the event loop (no synchronous redraw): for a moment after a switch
+    the new time range shows the old document's sparse dots, none of them in view."""
+    window.dashboard.spread = spread  # as while training: a panel per event loop turn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for submenu, name in (("file.samples", "adding"), ("file.samples", "text"),
+                              ("file.demos", "adding"), ("file.demos", "text")):
+            menu_entry(window, submenu, name).trigger()
+            qtbot.waitUntil(lambda: window.session.model_results is not None
+                            and window.dashboard.drawn is window.session.model_results)
+            with qtbot.waitCallback() as drawn:
+                window.dashboard.after_drawn(drawn)
+            qtbot.wait(100)  # painted
+    assert window.session.document.sequence.labels is not None  # the text demo is shown
+    messages = [f"{w.filename}:{w.lineno}: {w.message}" for w in caught
+                if issubclass(w.category, RuntimeWarning)]
+    assert not messages, messages
+
+
+def test_zooming_away_from_a_sparse_target_prints_no_warnings(window, qtbot):
+    window.files.open_sample(sample("adding"))  # its one target is at the last step
+    window.redraw_now()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        window.input_plot.setXRange(0, 50, padding=0)
+        qtbot.wait(100)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not messages, messages

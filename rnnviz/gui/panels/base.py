@@ -303,9 +303,8 @@ class Panel(QWidget):
         """A line trace (colour: index into the theme's colours, -1 for the target colour;
         ``width`` 0: dots only), named in the plot's legend if it has one. Curves wider than
         the plot are drawn downsampled (each pixel column keeps its minimum and maximum) and
-        only where visible."""
+        only where visible (but dots)."""
         item = plot.plot(name=name, connect="finite")
-        item.setClipToView(True)
         item.setDownsampling(auto=True, method="peak")
         # repaints that do not change the curve (the cursor passing over it) blit a pixmap
         item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -500,6 +499,9 @@ class Panel(QWidget):
         colour = self._colour(line)
         style = Qt.PenStyle.DashLine if line.dashed else Qt.PenStyle.SolidLine
         line.item.setPen(pg.mkPen(colour, width=line.width, style=style) if line.width else None)
+        # Dots are drawn from all their data: clipped to a view between sparse values, the
+        # scatter would get only NaN, and pyqtgraph warns about that ("All-NaN slice").
+        line.item.setClipToView(not line.markers)
         if line.markers:
             line.item.setSymbol("o")
             line.item.setSymbolSize(MARKER_SIZE)
