@@ -204,3 +204,28 @@ def test_zooming_away_from_a_sparse_target_prints_no_warnings(window, qtbot):
         qtbot.wait(100)
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert not messages, messages
+
+
+def test_the_step_axis_comes_back_into_view_when_the_legend_needs_fewer_lines(qtbot):
+    """A plot laid out narrow and short first (as docks are while the window is arranged):
+    its legend's lines then need more than the view's height; widened, they need one line."""
+    from rnnviz.gui.panels.gradients import GradientsPanel
+    from rnnviz.gui.theme import LIGHT
+    from rnnviz.session import ViewState, compute
+
+    doc = load_demo("sine")
+    doc = doc.with_config(0, doc.model(0).config.replace(cell="lstm", num_layers=3))
+    panel = GradientsPanel(LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(110, 90)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_results(compute(doc).model(0), ViewState())
+    qtbot.wait(20)
+    view, plot = panel.plot_widget, panel.grad_plot
+    assert panel.header(plot).lines > 3
+    panel.resize(900, 120)
+    qtbot.wait(20)
+    assert panel.header(plot).lines == 1
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert plot.getAxis("bottom").sceneBoundingRect().bottom() <= shown.bottom() + 1
