@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -270,6 +271,7 @@ class ModelPanel(QWidget):
         note = forget_note(model.config)
         self.forget_note.setText(note)
         self.forget_note.setVisible(bool(note))
+        self._fit_height()
         self.where.setEnabled(doc.task.loss != "none")
         cfg = model.config
         out = "no readout" if cfg.output_size is None else f"readout → {cfg.output_size}"
@@ -278,6 +280,18 @@ class ModelPanel(QWidget):
             f"{doc.sequence.steps} steps × {cfg.input_size} inputs → "
             f"{cfg.num_layers} × {cfg.hidden_size} {cfg.cell}, {out}; {weights}"
         )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Ask for the height the panel needs at its width. A dock gives its widget no less
+        than its minimum size, and a wrapped label's minimum is one line whatever its width:
+        the forget-bias note got one line of its four."""
+        need = self.layout().totalHeightForWidth(self.width())
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
 
     @staticmethod
     def _slider_pos(value: float) -> int:

@@ -215,3 +215,32 @@ def test_a_line_plot_panel_alone_has_no_empty_right_margin(window, controller, t
     image = QImage(str(path))
     column = [image.pixelColor(image.width() - 20, y).lightness() for y in range(image.height())]
     assert min(column) < 200  # something is drawn near the right edge, not empty paper
+
+
+def test_a_three_layer_gradient_export_shows_whole_entries_and_the_step_axis(tmp_path):
+    """As ``rnnviz export --cell lstm --layers 3 --panels gradients``: the window is laid out
+    headless, its legend first wrapped for a narrow plot and then for the real one."""
+    from rnnviz.gui.export.headless import _offscreen_window
+
+    doc = load_demo("sine")
+    doc = doc.with_config(0, doc.model(0).config.replace(cell="lstm", num_layers=3))
+    with _offscreen_window(Session(doc)) as exports:
+        panel = exports.window.panels["gradients"]
+        plot, view = panel.grad_plot, panel.plot_widget
+        (path,) = exports.export("gradients", tmp_path / "gradients.png", 1600)
+        entries = {f"{'╍╍' if 'c_t' in name else '━━'} {name}" for name in panel.grad_lines}
+        lines = panel.header(plot).shown_lines()
+        axis = plot.getAxis("bottom").sceneBoundingRect()
+        data = plot.getViewBox().sceneBoundingRect()
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert len(entries) == 7 and len(lines) > 1
+    pieces = [piece for line in lines for piece in line.split("   ")]
+    assert sorted(pieces) == sorted(entries), lines  # every entry whole, on one line
+    assert shown.top() <= data.top() and axis.bottom() <= shown.bottom() + 1  # axis and label
+    image = QImage(str(path))
+    scale = image.width() / shown.width()
+    assert image.height() == round(shown.height() * scale)
+    row = round((data.bottom() - shown.top()) * scale)  # the x axis line, under the data
+    dark = [image.pixelColor(x, row).lightness() < 100
+            for x in range(round(data.left() * scale) + 4, round(data.right() * scale) - 4)]
+    assert sum(dark) > 0.9 * len(dark)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from rnnviz.gui.export.figures import render_figure
 from rnnviz.gui.files.controller import sample_paths
-from rnnviz.gui.panels.base import LEFT_AXIS_WIDTH
+from rnnviz.gui.panels.base import LEFT_AXIS_WIDTH, MIN_DATA_HEIGHT
 from rnnviz.session import Session
 from rnnviz.session.demos import load_demo
 
@@ -123,6 +123,31 @@ def test_the_text_input_names_every_character_row_and_explains_its_marks(make_wi
     assert "character read" in legend and "target: the next character" in legend
 
 
+def test_the_text_demo_leaves_every_gate_room_for_its_data(make_window, qtbot):
+    """At 1280 x 800 the input grows to name its 16 rows, and the gates keep their room."""
+    window = make_window(Session(load_demo("sine")))
+    window.resize(1280, 800)
+    window.reset_layout()
+    window.files.open_demo("text")
+    window.redraw_now()
+    panel = window.panels["input"]
+    vb = panel.input_plot.getViewBox()
+    names = window.session.document.sequence.channel_names
+
+    def named_rows() -> int:
+        lo, hi = vb.viewRange()[1]
+        return len(panel.channel_axis.tickValues(lo, hi, vb.height())[0][1])
+
+    qtbot.waitUntil(lambda: named_rows() == len(names), timeout=2000)
+    qtbot.wait(100)  # the layout has settled
+    gates = window.panels["gates"].gate_heatmaps
+    assert list(gates) == ["r", "z", "n"]
+    for name, heat in gates.items():
+        assert heat.plot.getViewBox().height() >= MIN_DATA_HEIGHT - 1, name
+        assert heat.plot.sceneBoundingRect().bottom() <= heat.plot.getViewWidget().height() + 1
+    assert named_rows() == len(names)
+
+
 def test_normal_use_prints_no_warnings(window, qtbot):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -172,3 +197,60 @@ def test_wide_heatmaps_keep_a_one_step_spike():
     assert reduced.shape == (3, 1000)
     assert reduced[1].max() == 0.9 and reduced[2].min() == -0.8
     assert np.count_nonzero(reduced) == 2
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["at-once", "a-panel-per-turn"])
+def test_switching_documents_prints_no_warnings(window, qtbot, menu_entry, spread):
+    """Through the menus and the event loop (no synchronous redraw): for a moment after a switch
+    the new time range shows the old document's sparse dots, none of them in view."""
+    window.dashboard.spread = spread  # as while training: a panel per event loop turn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for submenu, name in (("file.samples", "adding"), ("file.samples", "text"),
+                              ("file.demos", "adding"), ("file.demos", "text")):
+            menu_entry(window, submenu, name).trigger()
+            qtbot.waitUntil(lambda: window.session.model_results is not None
+                            and window.dashboard.drawn is window.session.model_results)
+            with qtbot.waitCallback() as drawn:
+                window.dashboard.after_drawn(drawn)
+            qtbot.wait(100)  # painted
+    assert window.session.document.sequence.labels is not None  # the text demo is shown
+    messages = [f"{w.filename}:{w.lineno}: {w.message}" for w in caught
+                if issubclass(w.category, RuntimeWarning)]
+    assert not messages, messages
+
+
+def test_zooming_away_from_a_sparse_target_prints_no_warnings(window, qtbot):
+    window.files.open_sample(sample("adding"))  # its one target is at the last step
+    window.redraw_now()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        window.input_plot.setXRange(0, 50, padding=0)
+        qtbot.wait(100)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not messages, messages
+
+
+def test_the_step_axis_comes_back_into_view_when_the_legend_needs_fewer_lines(qtbot):
+    """A plot laid out narrow and short first (as docks are while the window is arranged):
+    its legend's lines then need more than the view's height; widened, they need one line."""
+    from rnnviz.gui.panels.gradients import GradientsPanel
+    from rnnviz.gui.theme import LIGHT
+    from rnnviz.session import ViewState, compute
+
+    doc = load_demo("sine")
+    doc = doc.with_config(0, doc.model(0).config.replace(cell="lstm", num_layers=3))
+    panel = GradientsPanel(LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(110, 90)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_results(compute(doc).model(0), ViewState())
+    qtbot.wait(20)
+    view, plot = panel.plot_widget, panel.grad_plot
+    assert panel.header(plot).lines > 3
+    panel.resize(900, 120)
+    qtbot.wait(20)
+    assert panel.header(plot).lines == 1
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert plot.getAxis("bottom").sceneBoundingRect().bottom() <= shown.bottom() + 1

@@ -411,17 +411,29 @@ def test_settings_that_are_off_show_off_not_an_old_number(window, menu_entry):
     assert window.session.document.models[0].config.recurrent_scale == 1.0
 
 
-def test_the_model_panel_says_what_the_forget_bias_does(window, menu_entry):
+def test_the_model_panel_says_what_the_forget_bias_does(window, menu_entry, qtbot):
+    window.resize(1280, 800)
+    window.reset_layout()
+    qtbot.wait(50)
+    assert window.size().toTuple() == (1280, 800)
     panel = window.model_panel
-    assert "forgets within a few steps" in panel.forget_note.text()  # the sine demo: no bias
+    note = panel.forget_note
+
+    def readable() -> bool:  # every wrapped line of the note gets its room
+        return note.isVisible() and note.height() >= note.heightForWidth(note.width())
+
+    assert "forgets within a few steps" in note.text()  # the sine demo: no bias
+    assert "Set it near 4" in note.text() and readable()
     assert "σ(b_f)" in panel.forget_on.toolTip()
     menu_entry(window, "file.demos", "adding").trigger()
     window.redraw_now()
     assert panel.forget.value() == 4.0
-    assert "0.98" in panel.forget_note.text() and panel.forget_note.isVisible()
+    assert "0.98" in note.text()
+    qtbot.waitUntil(readable)
     panel.forget_on.setChecked(False)
     assert window.session.document.models[0].config.forget_bias is None
-    assert "Set it near 4" in panel.forget_note.text()
+    assert "Set it near 4" in note.text()
+    qtbot.waitUntil(readable)
 
 
 def _icon_lightness(button) -> float:
