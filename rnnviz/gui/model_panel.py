@@ -40,11 +40,12 @@ OFF = "off"  # what a setting's number box shows while its check box is off
 SCALE_RANGE = (0.0, 1000.0)
 FORGET_RANGE = (-100.0, 100.0)
 DEFAULT_SCALE = 1.0
-DEFAULT_FORGET = 4.0  # f_t ≈ σ(4) ≈ 0.98: the setting that lets an untrained LSTM remember
+DEFAULT_FORGET = 3.0  # f_t ≈ σ(3) ≈ 0.95: lets an untrained LSTM remember, and still learn
 FORGET_TIP = ("The forget gate's bias b_f. At the start f_t ≈ σ(b_f): the initialiser's small "
               "biases give f_t ≈ 0.5, so an untrained LSTM forgets within a few steps and its "
-              "gradients vanish; b_f ≈ 4 gives f_t ≈ 0.98, so c_t and its gradients last "
-              "(Gers et al. 2000, Jozefowicz et al. 2015).")
+              "gradients vanish; b_f ≈ 3 gives f_t ≈ 0.95, so c_t and its gradients last "
+              "(Gers et al. 2000, Jozefowicz et al. 2015). Much larger, c_t piles up the input "
+              "of every step and saturates, and training slows down.")
 
 
 def forget_note(config) -> str:
@@ -56,7 +57,7 @@ def forget_note(config) -> str:
         shown = "off" if bias is None else f"{bias:g}"
         return (f"Forget bias {shown}: f_t starts near {_sigmoid(bias or 0.0):.2f}, so this "
                 "LSTM forgets within a few steps and gradients from far steps vanish. Set it "
-                "near 4 (f_t ≈ 0.98) to see it remember.")
+                "near 3 (f_t ≈ 0.95) to see it remember.")
     return (f"Forget bias {bias:g}: f_t starts near {_sigmoid(bias):.2f}, so c_t — and the "
             "gradient through it — lasts many steps.")
 

@@ -423,16 +423,16 @@ def test_the_model_panel_says_what_the_forget_bias_does(window, menu_entry, qtbo
         return note.isVisible() and note.height() >= note.heightForWidth(note.width())
 
     assert "forgets within a few steps" in note.text()  # the sine demo: no bias
-    assert "Set it near 4" in note.text() and readable()
+    assert "Set it near 3" in note.text() and readable()
     assert "σ(b_f)" in panel.forget_on.toolTip()
     menu_entry(window, "file.demos", "adding").trigger()
     window.redraw_now()
-    assert panel.forget.value() == 4.0
-    assert "0.98" in note.text()
+    assert panel.forget.value() == 3.0
+    assert "0.95" in note.text()
     qtbot.waitUntil(readable)
     panel.forget_on.setChecked(False)
     assert window.session.document.models[0].config.forget_bias is None
-    assert "Set it near 4" in note.text()
+    assert "Set it near 3" in note.text()
     qtbot.waitUntil(readable)
 
 
