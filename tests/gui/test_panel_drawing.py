@@ -101,20 +101,26 @@ def test_log_axis_labels_are_short_powers_of_ten(window):
     assert widest + axis.style["tickTextOffset"][0] + 5 + label_height <= LEFT_AXIS_WIDTH
 
 
-def test_the_text_input_names_every_character_row_and_explains_its_marks(make_window, qtbot):
-    window = make_window(Session(load_demo("text")))
+def text_demo_at_1280x800(make_window, first: str):
+    """The window at 1280 x 800 on the demo ``first``, then on the text demo: (window, the
+    input panel, its channel names, a function giving the rows the input plot names)."""
+    window = make_window(Session(load_demo(first)))
     window.resize(1280, 800)
     window.reset_layout()
     window.files.open_demo("text")
     window.redraw_now()
     panel = window.panels["input"]
     vb = panel.input_plot.getViewBox()
-    names = window.session.document.sequence.channel_names
 
     def named_rows() -> list[float]:
         lo, hi = vb.viewRange()[1]
         return panel.channel_axis.tickValues(lo, hi, vb.height())[0][1]
 
+    return window, panel, window.session.document.sequence.channel_names, named_rows
+
+
+def test_the_text_input_names_every_character_row_and_explains_its_marks(make_window, qtbot):
+    window, panel, names, named_rows = text_demo_at_1280x800(make_window, "text")
     # the window makes the room once its layout has settled, within a blink
     qtbot.waitUntil(lambda: len(named_rows()) == len(names), timeout=2000)
     values = named_rows()
@@ -125,27 +131,15 @@ def test_the_text_input_names_every_character_row_and_explains_its_marks(make_wi
 
 def test_the_text_demo_leaves_every_gate_room_for_its_data(make_window, qtbot):
     """At 1280 x 800 the input grows to name its 16 rows, and the gates keep their room."""
-    window = make_window(Session(load_demo("sine")))
-    window.resize(1280, 800)
-    window.reset_layout()
-    window.files.open_demo("text")
-    window.redraw_now()
-    panel = window.panels["input"]
-    vb = panel.input_plot.getViewBox()
-    names = window.session.document.sequence.channel_names
-
-    def named_rows() -> int:
-        lo, hi = vb.viewRange()[1]
-        return len(panel.channel_axis.tickValues(lo, hi, vb.height())[0][1])
-
-    qtbot.waitUntil(lambda: named_rows() == len(names), timeout=2000)
+    window, _, names, named_rows = text_demo_at_1280x800(make_window, "sine")
+    qtbot.waitUntil(lambda: len(named_rows()) == len(names), timeout=2000)
     qtbot.wait(100)  # the layout has settled
     gates = window.panels["gates"].gate_heatmaps
     assert list(gates) == ["r", "z", "n"]
     for name, heat in gates.items():
         assert heat.plot.getViewBox().height() >= MIN_DATA_HEIGHT - 1, name
         assert heat.plot.sceneBoundingRect().bottom() <= heat.plot.getViewWidget().height() + 1
-    assert named_rows() == len(names)
+    assert len(named_rows()) == len(names)
 
 
 def test_normal_use_prints_no_warnings(window, qtbot):
