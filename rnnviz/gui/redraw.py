@@ -245,6 +245,7 @@ class Dashboard:
             self._queue_timer.start(0)
         else:
             first = panels
+            self._queue_timer.start(0)  # those waiting for a queue drawn now are called back
         for panel in first:
             panel.show_results(results, view)
             panel.set_alarm(results.nonfinite_step)
