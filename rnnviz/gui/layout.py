@@ -99,9 +99,8 @@ def _hide_stale_tab_bars(window: QMainWindow) -> None:
 def make_room(window: QMainWindow, docks: dict[str, QDockWidget], key: str, plot_widget,
               data_height: int) -> None:
     """Grow panel ``key`` so that its plot's data area gets ``data_height`` pixels, taking the
-    room from the other docks of its column, those with the most to spare first (none below
-    its minimum height, nor half its height). Nothing happens when the dock floats or is tabbed
-    or hidden."""
+    room from the tallest other dock of its column (never below half that dock's height).
+    Nothing happens when the dock floats or is tabbed or hidden."""
     dock = docks.get(key)
     if (dock is None or dock.isFloating() or not dock.isVisible()
             or window.tabifiedDockWidgets(dock)):
@@ -117,14 +116,10 @@ def make_room(window: QMainWindow, docks: dict[str, QDockWidget], key: str, plot
               and abs(d.geometry().x() - x) < 4]
     if not column:
         return
-    wanted = int(data_height - have) + 4
-    sizes = {d: d.height() for d in column}
-    spare = {d: min(d.height() - d.minimumSizeHint().height(), d.height() // 2) for d in column}
-    extra = 0
-    for donor in sorted(column, key=spare.__getitem__, reverse=True):
-        given = max(0, min(wanted - extra, spare[donor]))
-        sizes[donor] -= given
-        extra += given
+    donor = max(column, key=lambda d: d.height())
+    extra = min(int(data_height - have) + 4, donor.height() // 2)
     if extra > 0:  # every dock of the column named, or Qt shares the change out among them
+        sizes = {d: d.height() for d in column}
+        sizes[donor] -= extra
         window.resizeDocks([dock, *sizes], [dock.height() + extra, *sizes.values()],
                            Qt.Orientation.Vertical)

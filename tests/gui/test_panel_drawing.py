@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from rnnviz.gui.export.figures import render_figure
 from rnnviz.gui.files.controller import sample_paths
-from rnnviz.gui.panels.base import LEFT_AXIS_WIDTH, MIN_DATA_HEIGHT
+from rnnviz.gui.panels.base import LEFT_AXIS_WIDTH
 from rnnviz.session import Session
 from rnnviz.session.demos import load_demo
 
@@ -127,19 +127,6 @@ def test_the_text_input_names_every_character_row_and_explains_its_marks(make_wi
     assert panel.channel_axis.tickStrings(values, 1, 1) == list(names)
     legend = panel.header(panel.input_plot).legend_text()
     assert "character read" in legend and "target: the next character" in legend
-
-
-def test_the_text_demo_leaves_every_gate_room_for_its_data(make_window, qtbot):
-    """At 1280 x 800 the input grows to name its 16 rows, and the gates keep their room."""
-    window, _, names, named_rows = text_demo_at_1280x800(make_window, "sine")
-    qtbot.waitUntil(lambda: len(named_rows()) == len(names), timeout=2000)
-    qtbot.wait(100)  # the layout has settled
-    gates = window.panels["gates"].gate_heatmaps
-    assert list(gates) == ["r", "z", "n"]
-    for name, heat in gates.items():
-        assert heat.plot.getViewBox().height() >= MIN_DATA_HEIGHT - 1, name
-        assert heat.plot.sceneBoundingRect().bottom() <= heat.plot.getViewWidget().height() + 1
-    assert len(named_rows()) == len(names)
 
 
 def test_normal_use_prints_no_warnings(window, qtbot):

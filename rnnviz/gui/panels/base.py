@@ -3,12 +3,11 @@ marker, legends, y ranges, hover text and the data tables for export."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from rnnviz.gui.panels.cursor import PanelCursor
 from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line, ValueAxis
@@ -34,7 +32,6 @@ RIGHT_GUTTER = COLORBAR_WIDTH + COLORBAR_GAP
 MARKER_SIZE = 6
 MAX_LINE_POINTS = 8192  # longer curves are handed to pyqtgraph as per-block minima and maxima
 FEW_POINTS = 40  # a series with fewer finite points than this is drawn with dots too
-MIN_DATA_HEIGHT = 16  # px: every time plot keeps this much of its data in view (two ticks)
 
 
 def decimate(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,10 +107,6 @@ class Panel(QWidget):
         self.results: ModelResults | None = None
         self.context_actions: list[QAction] = []
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self._min_plots = -1
-        self._plot_layout = getattr(self.plot_widget, "ci", None)  # None: a diagram's view
-        if self._plot_layout is not None:
-            self._plot_layout.installEventFilter(self)
 
     @property
     def title(self) -> str:
@@ -121,36 +114,6 @@ class Panel(QWidget):
         from rnnviz.gui.panels.registry import panel_spec
 
         return panel_spec(self.key).title
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        """No less than the plots need (see :meth:`_plots_height`): docks squeeze a panel
-        down to this, and no further."""
-        hint = super().minimumSizeHint()
-        if not isValid(self.plot_widget) or not self.plot_widget.isVisibleTo(self):
-            return hint
-        extra = self._plots_height() - self.plot_widget.minimumSizeHint().height()
-        return QSize(hint.width(), hint.height() + max(0, extra))
-
-    def _plots_height(self) -> int:
-        """The height the plots need: their titles, legends and axes (pyqtgraph's layout needs
-        them, but its view does not tell the widget) and :data:`MIN_DATA_HEIGHT` of data in
-        each time plot."""
-        layout = self._plot_layout
-        if layout is None or not isValid(layout):  # a closed view has cleared its scene
-            return 0
-        plots = [p for p in self.time_plots if p.isVisibleTo(layout)]
-        return math.ceil(layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
-                         + MIN_DATA_HEIGHT * len(plots))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        # the plots' layout was invalidated (a title, a legend line, a plot more or less): a
-        # new minimum height for the dock, if it changed
-        if event.type() == QEvent.Type.LayoutRequest and watched is self._plot_layout:
-            need = self._plots_height()
-            if need != self._min_plots:
-                self._min_plots = need
-                self.updateGeometry()
-        return False
 
     # ---- building --------------------------------------------------------------------------
     def add_time_plot(self, row: int, *, gutter: bool = True,
