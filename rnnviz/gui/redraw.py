@@ -245,7 +245,8 @@ class Dashboard:
             self._queue_timer.start(0)
         else:
             first = panels
-            self._queue_timer.start(0)  # those waiting for a queue drawn now are called back
+            if self._when_drawn:  # waiting for a queue this drawing replaced: call them back
+                self._queue_timer.start(0)
         for panel in first:
             panel.show_results(results, view)
             panel.set_alarm(results.nonfinite_step)

@@ -83,7 +83,7 @@ class TrainJob:
     receiver calls :meth:`ack`. A window acks once it has drawn the snapshot, so training and
     drawing take turns instead of competing for the interpreter (Python runs one thread at a
     time), which would stretch every redraw and stall the window. With ``wait_to_start`` too,
-    the job waits so for an ack before it begins (the window acks once it has laid out and
+    the job also waits for an ack before it begins (the window acks once it has laid out and
     painted what pressing Train changed).
     """
 
