@@ -153,11 +153,15 @@ class Inspector(QTreeWidget):
             cfg.cell,
         )
         self._results, self._view = results, view
+        if structure == self._structure:
+            # new values only: each changed row repaints itself (turning updates off and on
+            # again would repaint the whole tree and its scroll bars)
+            self._fill(results, view)
+            return
         self.setUpdatesEnabled(False)
         try:
-            if structure != self._structure:
-                self._structure = structure
-                self._build(results)
+            self._structure = structure
+            self._build(results)
             self._fill(results, view)
         finally:
             self.setUpdatesEnabled(True)

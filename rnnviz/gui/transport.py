@@ -295,8 +295,9 @@ class TransportBar(QWidget):
             QSignalBlocker(self.step_spin),
             QSignalBlocker(self.reveal_check),
         ):
-            self.slider.setRange(0, last)
-            self.step_spin.setRange(0, last)
+            if self.slider.maximum() != last:  # a new range re-lays out the bar
+                self.slider.setRange(0, last)
+                self.step_spin.setRange(0, last)
             self.slider.setValue(view.step)
             self.step_spin.setValue(view.step)
             self.reveal_check.setChecked(view.reveal)

@@ -308,7 +308,8 @@ class DiagramPanel(Panel):
         if structure != self._structure:
             self._build(layout_for(cfg.cell, layer, readout))
             self._structure = structure
-        self.unit_spin.setMaximum(cfg.hidden_size - 1)
+        if self.unit_spin.maximum() != cfg.hidden_size - 1:  # a new range re-lays out the dock
+            self.unit_spin.setMaximum(cfg.hidden_size - 1)
         self._refresh()
 
     def set_cursor(self, step: int) -> None:

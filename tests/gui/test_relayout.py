@@ -1,0 +1,62 @@
+"""Edits and cursor moves change numbers, never the window's layout: a widget that re-lays
+itself out on every step (a spin box given its range again, a tree repainted whole) costs a
+frame its time."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QScrollBar
+
+
+class _Events(QObject):
+    """Records the layout requests and scroll-bar paints the application delivers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layouts: list[str] = []
+        self.scroll_paints = 0
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.layouts.append(f"{type(obj).__name__} {obj.objectName()}".strip())
+        elif event.type() == QEvent.Type.Paint and isinstance(obj, QScrollBar):
+            self.scroll_paints += 1
+        return False
+
+
+def _record(qtbot, window, change) -> _Events:
+    window.redraw_now()
+    qtbot.wait(200)  # the new window settles its own layout first
+    events = _Events()
+    app = QApplication.instance()
+    app.installEventFilter(events)
+    try:
+        change()
+        window.redraw_now()
+        for _ in range(5):
+            QApplication.processEvents()
+    finally:
+        app.removeEventFilter(events)
+    return events
+
+
+def test_an_edit_of_the_input_re_lays_out_nothing(window, qtbot):
+    session = window.session
+    seq = session.document.sequence
+    inputs = np.array(seq.inputs)
+    inputs[seq.steps // 2, 0] += 0.25
+    before = session.model_results
+    events = _record(qtbot, window, lambda: session.set_document(
+        session.document.with_sequence(seq.with_inputs(inputs))))
+    assert session.model_results is not before  # the edit was computed and drawn
+    assert events.layouts == []
+    assert events.scroll_paints == 0
+
+
+def test_a_cursor_move_re_lays_out_nothing(window, qtbot):
+    session = window.session
+    events = _record(qtbot, window, lambda: session.set_view(step=session.view.step + 3))
+    assert window.transport.step_spin.value() == session.view.step
+    assert events.layouts == []
+    assert events.scroll_paints == 0
