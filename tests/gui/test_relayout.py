@@ -30,9 +30,24 @@ class _Events(QObject):
         return False
 
 
+def _quiet(qtbot, window, quiet_ms: int = 300, limit_ms: int = 5000) -> None:
+    """Wait until ``window`` has re-laid out nothing for ``quiet_ms`` (a new window sizes its
+    docks in a few passes first)."""
+    app = QApplication.instance()
+    for _ in range(limit_ms // quiet_ms):
+        events = _Events(window)
+        app.installEventFilter(events)
+        try:
+            qtbot.wait(quiet_ms)
+        finally:
+            app.removeEventFilter(events)
+        if not events.layouts:
+            return
+
+
 def _record(qtbot, window, change) -> _Events:
     window.redraw_now()
-    qtbot.wait(200)  # the new window settles its own layout first
+    _quiet(qtbot, window)
     events = _Events(window)
     app = QApplication.instance()
     app.installEventFilter(events)
