@@ -46,20 +46,24 @@ class PanelCursor(QGraphicsItem):
     def geometry(self, step: float) -> tuple[float, list[tuple[float, float]]] | None:
         """(scene x, [(top, bottom) per plot]) of the line at ``step`` in the current layout,
         or None where it is not drawn (outside the time range, nothing laid out)."""
-        boxes = [p.getViewBox() for p in self.plots
-                 if p.isVisible() and p.scene() is self.scene()]
-        boxes = [vb for vb in boxes if vb.width() > 0 and vb.height() > 0]
+        scene = self.scene()
+        boxes = []  # (view box, its scene rectangle), each rectangle asked for once
+        for plot in self.plots:
+            if plot.isVisible() and plot.scene() is scene:
+                rect = plot.vb.sceneBoundingRect()
+                if rect.width() > 0 and rect.height() > 0:
+                    boxes.append((plot.vb, rect))
         if not boxes:
             return None
-        first = boxes[0]
-        lo, hi = first.viewRange()[0]
+        first = boxes[0][0]
+        lo, hi = first.state["viewRange"][0]
         if not lo <= step <= hi:
             return None
-        x = first.mapViewToScene(QPointF(step, 0.0)).x()
+        first.updateMatrix()  # what mapViewToScene does, in one mapping instead of three
+        x = first.childGroup.sceneTransform().map(QPointF(step, 0.0)).x()
         if not math.isfinite(x):
             return None
-        return x, [(vb.sceneBoundingRect().top(), vb.sceneBoundingRect().bottom())
-                   for vb in boxes]
+        return x, [(rect.top(), rect.bottom()) for _vb, rect in boxes]
 
     def place(self, *_args) -> None:
         """Put the line where ``step`` is now (after a move, a zoom, a new layout)."""
