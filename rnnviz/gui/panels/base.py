@@ -22,6 +22,7 @@ from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line,
 from rnnviz.gui.panels.legend import Entry, PlotHeader
 from rnnviz.gui.panels.ranges import nice_range
 from rnnviz.gui.panels.tables import Table
+from rnnviz.gui.panels.trace_item import TraceItem
 from rnnviz.gui.theme import LIGHT, Theme
 from rnnviz.gui.time_axis import TimeAxis, TimeLink
 from rnnviz.session import Document, ModelResults, ViewState
@@ -304,7 +305,8 @@ class Panel(QWidget):
         ``width`` 0: dots only), named in the plot's legend if it has one. Curves wider than
         the plot are drawn downsampled (each pixel column keeps its minimum and maximum) and
         only where visible (but dots)."""
-        item = plot.plot(name=name, connect="finite")
+        item = TraceItem(name=name, connect="finite")
+        plot.addItem(item)
         item.setDownsampling(auto=True, method="peak")
         # repaints that do not change the curve (the cursor passing over it) blit a pixmap
         item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -348,7 +350,11 @@ class Panel(QWidget):
             item.setData([], [])
             dots = False
         else:
-            item.setData(*decimate(x, y, MAX_LINE_POINTS))
+            shown = decimate(x, y, MAX_LINE_POINTS)
+            if isinstance(item, TraceItem):
+                item.set_xy(*shown)
+            else:
+                item.setData(*shown)
             near = np.zeros_like(finite)
             near[1:] |= finite[:-1]
             near[:-1] |= finite[1:]
