@@ -57,6 +57,12 @@ def decimate(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.
     return out_x, out_y
 
 
+def _holds_only_items(item: QGraphicsItem) -> None:
+    """Mark ``item`` (a pyqtgraph layout or plot, which paints nothing itself) as having no
+    contents of its own."""
+    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+
+
 class Panel(QWidget):
     """A dockable panel of time plots. Subclasses build their plots in ``__init__`` with
     :meth:`add_time_plot`, draw in :meth:`show_results` and describe their data in
@@ -83,6 +89,9 @@ class Panel(QWidget):
         self.plot_widget.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self.plot_widget.setBackground(theme.background)
         self.plot_widget.ci.setContentsMargins(2, 2, 2, 2)
+        # the layout and its plots only hold other items: flagged so, every repaint skips
+        # asking them (Python methods) whether they meet the repainted area
+        _holds_only_items(self.plot_widget.ci)
         self.plot_widget.ci.setSpacing(2)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -128,6 +137,7 @@ class Panel(QWidget):
         axis.set_labels(self._labels)
         axes = {"bottom": axis, "left": left if left is not None else ValueAxis()}
         plot = self.plot_widget.addPlot(row=row, col=0, axisItems=axes, viewBox=viewbox)
+        _holds_only_items(plot)
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         # value labels on the major ticks only: short plots stacked in a panel would otherwise
         # crowd their labels into each other

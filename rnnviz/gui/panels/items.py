@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPaintEngine, QTransform
+from PySide6.QtWidgets import QGraphicsItem
 
 from rnnviz.gui.theme import Theme, colormap
 
@@ -268,6 +269,8 @@ class Heatmap:
         # the bar only shows the scale: the image is coloured here, with the bar's map
         self.bar.setImageItem([], insert_in=plot)
         self.bar.setFixedWidth(COLORBAR_WIDTH)
+        # a plot that only holds its bar's items (see the panels' layouts)
+        self.bar.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         self.bar.axis.enableAutoSIPrefix(False)
         self._label_bar(*levels)
         self.table = colour_table(self._cmap(theme))
