@@ -18,7 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.gui.panels.cursor import PanelCursor
-from rnnviz.gui.panels.items import COLORBAR_GAP, COLORBAR_WIDTH, Heatmap, Line, ValueAxis
+from rnnviz.gui.panels.items import (
+    COLORBAR_GAP,
+    COLORBAR_WIDTH,
+    Heatmap,
+    Line,
+    ValueAxis,
+    holds_only_items,
+)
 from rnnviz.gui.panels.legend import Entry, PlotHeader
 from rnnviz.gui.panels.ranges import nice_range
 from rnnviz.gui.panels.tables import Table
@@ -57,12 +64,6 @@ def decimate(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.
     return out_x, out_y
 
 
-def _holds_only_items(item: QGraphicsItem) -> None:
-    """Mark ``item`` (a pyqtgraph layout or plot, which paints nothing itself) as having no
-    contents of its own."""
-    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
-
-
 class Panel(QWidget):
     """A dockable panel of time plots. Subclasses build their plots in ``__init__`` with
     :meth:`add_time_plot`, draw in :meth:`show_results` and describe their data in
@@ -89,9 +90,7 @@ class Panel(QWidget):
         self.plot_widget.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self.plot_widget.setBackground(theme.background)
         self.plot_widget.ci.setContentsMargins(2, 2, 2, 2)
-        # the layout and its plots only hold other items: flagged so, every repaint skips
-        # asking them (Python methods) whether they meet the repainted area
-        _holds_only_items(self.plot_widget.ci)
+        holds_only_items(self.plot_widget.ci)
         self.plot_widget.ci.setSpacing(2)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -137,7 +136,7 @@ class Panel(QWidget):
         axis.set_labels(self._labels)
         axes = {"bottom": axis, "left": left if left is not None else ValueAxis()}
         plot = self.plot_widget.addPlot(row=row, col=0, axisItems=axes, viewBox=viewbox)
-        _holds_only_items(plot)
+        holds_only_items(plot)
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         # value labels on the major ticks only: short plots stacked in a panel would otherwise
         # crowd their labels into each other
@@ -310,7 +309,7 @@ class Panel(QWidget):
 
     def add_line(
         self, plot: pg.PlotItem, name: str, colour: int, *, dashed: bool = False, width: float = 1.0
-    ) -> pg.PlotDataItem:
+    ) -> TraceItem:
         """A line trace (colour: index into the theme's colours, -1 for the target colour;
         ``width`` 0: dots only), named in the plot's legend if it has one. Curves wider than
         the plot are drawn downsampled (each pixel column keeps its minimum and maximum) and
@@ -341,7 +340,7 @@ class Panel(QWidget):
             line.name = name
             self._update_header(line.plot)
 
-    def set_line(self, item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    def set_line(self, item: TraceItem, x: np.ndarray, y: np.ndarray) -> None:
         """Give a line its data. A sparse series (a value with no finite neighbour, which a
         line would not show — a target at one step —, or fewer than :data:`FEW_POINTS` values)
         is drawn with dots; a series with nothing finite is drawn empty (pyqtgraph warns about
@@ -360,11 +359,7 @@ class Panel(QWidget):
             item.setData([], [])
             dots = False
         else:
-            shown = decimate(x, y, MAX_LINE_POINTS)
-            if isinstance(item, TraceItem):
-                item.set_xy(*shown)
-            else:
-                item.setData(*shown)
+            item.set_xy(*decimate(x, y, MAX_LINE_POINTS))
             near = np.zeros_like(finite)
             near[1:] |= finite[:-1]
             near[:-1] |= finite[1:]

@@ -20,6 +20,13 @@ COLORBAR_WIDTH = 59
 COLORBAR_GAP = 5
 
 
+def holds_only_items(item: QGraphicsItem) -> None:
+    """Mark ``item`` (a pyqtgraph layout, plot or colour bar, which paints nothing itself) as
+    having no contents of its own: a repaint then skips asking it (a Python method) whether
+    it meets the repainted area."""
+    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+
+
 @dataclass
 class Line:
     """A line trace and how it is drawn: ``colour`` indexes the theme's line colours (-1: the
@@ -269,8 +276,7 @@ class Heatmap:
         # the bar only shows the scale: the image is coloured here, with the bar's map
         self.bar.setImageItem([], insert_in=plot)
         self.bar.setFixedWidth(COLORBAR_WIDTH)
-        # a plot that only holds its bar's items (see the panels' layouts)
-        self.bar.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        holds_only_items(self.bar)
         self.bar.axis.enableAutoSIPrefix(False)
         self._label_bar(*levels)
         self.table = colour_table(self._cmap(theme))

@@ -29,7 +29,7 @@ class TraceItem(pg.PlotDataItem):
         """Whether (x, y) is drawn as it is: what PlotDataItem's own path would draw."""
         opts = self.opts
         if (opts["symbol"] is not None or any(opts["logMode"]) or len(x) > DIRECT_POINTS
-                or any(opts[k] for k in _MAPPINGS) or self.curve.isVisible() is False
+                or any(opts[k] for k in _MAPPINGS) or not self.curve.isVisible()
                 or len(x) != len(y) or len(y) == 0):
             return False
         with np.errstate(invalid="ignore"):
